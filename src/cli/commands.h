@@ -1,0 +1,23 @@
+// Registration of the vmcrypt subcommands (CLI11). Internal to the binary.
+#ifndef VMCRYPT_SRC_CLI_COMMANDS_H_
+#define VMCRYPT_SRC_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace vmcrypt::cli {
+
+// A subcommand's action returns the process exit code.
+using Action = std::function<int()>;
+
+// Adds `vmcrypt kmip ...` to `app`; sets *action when one of its commands is
+// chosen.
+void AddKmipCommands(CLI::App& app, Action* action);
+
+// Adds `vmcrypt kmip call ...` under `kmip`.
+void AddKmipCallCommand(CLI::App& kmip, Action* action);
+
+}  // namespace vmcrypt::cli
+
+#endif  // VMCRYPT_SRC_CLI_COMMANDS_H_

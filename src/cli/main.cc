@@ -1,0 +1,22 @@
+// The vmcrypt binary: the only place with a main().
+#include <cstdio>
+
+#include "src/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vmcrypt: VM encryption with keys from KMIP key providers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vmcrypt 0.1.0");
+  vmcrypt::cli::Action action;
+  vmcrypt::cli::AddKmipCommands(app, &action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!action) {
+    std::fprintf(stderr, "vmcrypt: no command given (see --help)\n");
+    return 2;
+  }
+  return action();
+}
