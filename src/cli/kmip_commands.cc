@@ -81,7 +81,7 @@ void AddKmipCommands(CLI::App& app, Action* action) {
   enc->add_option("input", encode->input, "FILE or - for standard input");
   enc->callback([action, encode] { *action = [encode] { return RunEncode(*encode); }; });
 
-  // AddKmipCallCommand(*kmip, action);
+  AddKmipCallCommand(*kmip, action);
 }
 
 }  // namespace vmcrypt::cli

@@ -71,6 +71,13 @@ class Item {
   static Item Placeholder(uint32_t tag, ItemType type, std::string_view text);
 
   uint32_t tag() const { return tag_; }
+  void set_tag(uint32_t tag) { tag_ = tag; }
+  // A copy under another tag.
+  Item WithTag(uint32_t tag) const {
+    Item copy = *this;
+    copy.tag_ = tag;
+    return copy;
+  }
   ItemType type() const { return type_; }
   bool is_structure() const { return type_ == ItemType::kStructure; }
   bool is_placeholder() const { return placeholder_; }

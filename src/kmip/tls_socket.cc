@@ -1,0 +1,224 @@
+#include "src/kmip/tls_socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace vmcrypt::kmip::internal {
+namespace {
+
+int MillisLeft(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() <= 0) return 0;
+  return left.count() > 1000000 ? 1000000 : static_cast<int>(left.count());
+}
+
+bool IsIpLiteral(const std::string& s) {
+  in6_addr a6;
+  in_addr a4;
+  return inet_pton(AF_INET, s.c_str(), &a4) == 1 || inet_pton(AF_INET6, s.c_str(), &a6) == 1;
+}
+
+// Non-blocking connect to one address, bounded by the deadline.
+Result<int> ConnectOne(const addrinfo* ai, Clock::time_point deadline) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+  if (fd < 0) return UnavailableError(std::string("socket: ") + std::strerror(errno));
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    int err = errno;
+    close(fd);
+    return UnavailableError(std::strerror(err));
+  }
+  pollfd p{fd, POLLOUT, 0};
+  int r = poll(&p, 1, MillisLeft(deadline));
+  if (r == 0) {
+    close(fd);
+    return DeadlineExceededError("connect timed out");
+  }
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    close(fd);
+    return UnavailableError(std::strerror(err != 0 ? err : errno));
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+}  // namespace
+
+TlsSocket::TlsSocket(int fd, SslPtr ssl, std::string peer)
+    : fd_(fd), ssl_(std::move(ssl)), peer_(std::move(peer)) {}
+
+TlsSocket::~TlsSocket() {
+  ssl_.reset();
+  if (fd_ >= 0) close(fd_);
+}
+
+Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::string& host,
+                                                      uint16_t port, const std::string& verify_name,
+                                                      X509* pinned, Clock::time_point deadline) {
+  const std::string peer = host + ":" + std::to_string(port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int gai = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+  if (gai != 0) {
+    return UnavailableError("cannot resolve " + host + ": " + gai_strerror(gai));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addrs(res, freeaddrinfo);
+  Status last = UnavailableError("no address");
+  int fd = -1;
+  for (const addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    Result<int> r = ConnectOne(ai, deadline);
+    if (r.ok()) {
+      fd = *r;
+    } else {
+      last = r.status();
+    }
+  }
+  if (fd < 0) return Status(last.code(), "cannot connect to " + peer + ": " + last.message());
+
+  SslPtr ssl(SSL_new(ctx));
+  if (!ssl) {
+    close(fd);
+    return InternalError("SSL_new: " + OpenSslErrors());
+  }
+  SSL_set_fd(ssl.get(), fd);
+  std::unique_ptr<TlsSocket> sock(new TlsSocket(fd, std::move(ssl), peer));
+  SSL* s = sock->ssl_.get();
+  if (!verify_name.empty() && pinned == nullptr) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(s);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    int ok = IsIpLiteral(verify_name) ? X509_VERIFY_PARAM_set1_ip_asc(param, verify_name.c_str())
+                                      : X509_VERIFY_PARAM_set1_host(param, verify_name.c_str(), 0);
+    if (ok != 1) return InvalidArgumentError("bad server name '" + verify_name + "'");
+  }
+  if (!verify_name.empty() && !IsIpLiteral(verify_name)) {
+    SSL_set_tlsext_host_name(s, verify_name.c_str());
+  }
+  if (pinned != nullptr) SSL_set_verify(s, SSL_VERIFY_NONE, nullptr);
+
+  ERR_clear_error();
+  while (true) {
+    int r = SSL_connect(s);
+    if (r == 1) break;
+    int err = SSL_get_error(s, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      RETURN_IF_ERROR(sock->Wait(err, deadline, "TLS handshake"));
+      continue;
+    }
+    long verify = SSL_get_verify_result(s);
+    if (verify != X509_V_OK) {
+      return UnauthenticatedError("TLS handshake with " + peer +
+                                  " failed: server certificate verification failed: " +
+                                  X509_verify_cert_error_string(verify));
+    }
+    std::string detail = OpenSslErrors(err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN
+                                           ? "connection closed by the server"
+                                           : "protocol error");
+    return UnavailableError("TLS handshake with " + peer + " failed: " + detail);
+  }
+  if (pinned != nullptr) {
+    X509Ptr leaf(SSL_get1_peer_certificate(s));
+    if (!leaf || X509_cmp(leaf.get(), pinned) != 0) {
+      sock->Shutdown();
+      return UnauthenticatedError("server " + peer + " did not present the pinned certificate");
+    }
+  }
+  return sock;
+}
+
+Status TlsSocket::Wait(int ssl_error, Clock::time_point deadline, const char* what) {
+  pollfd p{fd_, static_cast<short>(ssl_error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
+  while (true) {
+    int left = MillisLeft(deadline);
+    if (left == 0)
+      return DeadlineExceededError(std::string(what) + " with " + peer_ + " timed out");
+    int r = poll(&p, 1, left);
+    if (r > 0) return OkStatus();
+    if (r < 0 && errno != EINTR) {
+      return UnavailableError(std::string(what) + ": poll: " + std::strerror(errno));
+    }
+  }
+}
+
+Status TlsSocket::WriteAll(std::span<const uint8_t> data, Clock::time_point deadline) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ERR_clear_error();
+    size_t written = 0;
+    int r = SSL_write_ex(ssl_.get(), data.data() + done, data.size() - done, &written);
+    if (r == 1) {
+      done += written;
+      continue;
+    }
+    int err = SSL_get_error(ssl_.get(), r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      RETURN_IF_ERROR(Wait(err, deadline, "write"));
+      continue;
+    }
+    return UnavailableError("write to " + peer_ +
+                            " failed: " + OpenSslErrors("connection closed by the server"));
+  }
+  return OkStatus();
+}
+
+Status TlsSocket::ReadExact(std::span<uint8_t> out, Clock::time_point deadline) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ERR_clear_error();
+    size_t got = 0;
+    int r = SSL_read_ex(ssl_.get(), out.data() + done, out.size() - done, &got);
+    if (r == 1) {
+      done += got;
+      continue;
+    }
+    int err = SSL_get_error(ssl_.get(), r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      RETURN_IF_ERROR(Wait(err, deadline, "read"));
+      continue;
+    }
+    if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) {
+      return UnavailableError("connection to " + peer_ + " closed by the server after " +
+                              std::to_string(done) + " of " + std::to_string(out.size()) +
+                              " byte(s)");
+    }
+    return UnavailableError("read from " + peer_ + " failed: " + OpenSslErrors());
+  }
+  return OkStatus();
+}
+
+bool TlsSocket::IsIdleAndOpen() {
+  if (SSL_pending(ssl_.get()) > 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  int r = poll(&p, 1, 0);
+  if (r == 0) return true;  // nothing to read: still open
+  return false;             // readable while idle: EOF, close_notify or unsolicited data
+}
+
+void TlsSocket::Shutdown() {
+  if (ssl_) {
+    SSL_shutdown(ssl_.get());  // best effort, non-blocking
+    ERR_clear_error();
+  }
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+std::string TlsSocket::protocol() const { return SSL_get_version(ssl_.get()); }
+std::string TlsSocket::cipher() const { return SSL_get_cipher_name(ssl_.get()); }
+
+}  // namespace vmcrypt::kmip::internal
