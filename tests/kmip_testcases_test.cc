@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "src/ttlv/value_text.h"
+#include "tests/oasis_testcases.h"
 #include "vmcrypt/ttlv/codec.h"
 #include "vmcrypt/ttlv/json.h"
 #include "vmcrypt/ttlv/xml.h"
@@ -30,29 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path TestCaseDir() {
-  const char* env = std::getenv("VMCRYPT_SHARED_DIR");
-  fs::path shared = env != nullptr ? fs::path(env) : fs::path(VMCRYPT_SHARED_DIR);
-  return shared / "reference" / "kmip" / "testcases";
-}
-
-std::vector<fs::path> TestCaseFiles() {
-  std::vector<fs::path> files;
-  const fs::path dir = TestCaseDir();
-  if (!fs::is_directory(dir)) return files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file() && e.path().extension() == ".xml") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test_support::ReadFile;
+using test_support::TestCaseDir;
+using test_support::TestCaseFiles;
 
 // Counts "<RequestMessage>" and "<ResponseMessage>" starts in raw text, outside
 // XML comments (some files comment out whole messages).

@@ -1,6 +1,7 @@
 #include "vmcrypt/kmip/message.h"
 
 #include "src/kmip/fields.h"
+#include "src/kmip/payload_util.h"
 #include "vmcrypt/ttlv/tags.h"
 
 namespace vmcrypt::kmip {
@@ -9,22 +10,6 @@ namespace {
 using internal::Fields;
 using ttlv::Item;
 namespace tag = ttlv::tag;
-
-Item EncodeVersion(ProtocolVersion v) {
-  return Item::Structure(tag::kProtocolVersion,
-                         {Item::Integer(tag::kProtocolVersionMajor, v.major),
-                          Item::Integer(tag::kProtocolVersionMinor, v.minor)});
-}
-
-Result<ProtocolVersion> DecodeVersion(const Item& item) {
-  Fields f(item);
-  ProtocolVersion v;
-  ASSIGN_OR_RETURN(v.major, f.Int(tag::kProtocolVersionMajor));
-  ASSIGN_OR_RETURN(v.minor, f.Int(tag::kProtocolVersionMinor));
-  RETURN_IF_ERROR(f.Done());
-  if (v.major < 0 || v.minor < 0) return InvalidArgumentError("negative protocol version");
-  return v;
-}
 
 // Version checks for header fields (KMIP 1.4 §7.2 and 2.1 §8: the tables list
 // when each field appeared).
@@ -88,7 +73,7 @@ Result<Item> EncodeRequest(const RequestMessage& m) {
   RETURN_IF_ERROR(
       CheckHeaderVersions(v, m.client_correlation_value || m.server_correlation_value,
                           m.attestation_capable_indicator || !m.attestation_types.empty()));
-  Item header = Item::Structure(tag::kRequestHeader, {EncodeVersion(v)});
+  Item header = Item::Structure(tag::kRequestHeader, {internal::EncodeProtocolVersion(v)});
   internal::AddInt(header, tag::kMaximumResponseSize, m.maximum_response_size);
   internal::AddText(header, tag::kClientCorrelationValue, m.client_correlation_value);
   internal::AddText(header, tag::kServerCorrelationValue, m.server_correlation_value);
@@ -123,7 +108,7 @@ Result<RequestMessage> DecodeRequest(const Item& item) {
   {
     Fields h(header);
     ASSIGN_OR_RETURN(Item version, h.Struct(tag::kProtocolVersion));
-    ASSIGN_OR_RETURN(m.version, DecodeVersion(version));
+    ASSIGN_OR_RETURN(m.version, internal::DecodeProtocolVersion(version));
     ASSIGN_OR_RETURN(m.maximum_response_size, h.OptInt(tag::kMaximumResponseSize));
     ASSIGN_OR_RETURN(m.client_correlation_value, h.OptText(tag::kClientCorrelationValue));
     ASSIGN_OR_RETURN(m.server_correlation_value, h.OptText(tag::kServerCorrelationValue));
@@ -166,7 +151,7 @@ Result<Item> EncodeResponse(const ResponseMessage& m) {
   if (m.server_hashed_password && !v.is_v2()) {
     return internal::NotInVersion("Server Hashed Password", "2.0");
   }
-  Item header = Item::Structure(tag::kResponseHeader, {EncodeVersion(v)});
+  Item header = Item::Structure(tag::kResponseHeader, {internal::EncodeProtocolVersion(v)});
   header.Add(Item::DateTime(tag::kTimeStamp, m.time_stamp));
   internal::AddItem(header, m.nonce);
   internal::AddBytes(header, tag::kServerHashedPassword, m.server_hashed_password);
@@ -199,7 +184,7 @@ Result<ResponseMessage> DecodeResponse(const Item& item) {
   ASSIGN_OR_RETURN(Item header, f.Struct(tag::kResponseHeader));
   Fields h(header);
   ASSIGN_OR_RETURN(Item version, h.Struct(tag::kProtocolVersion));
-  ASSIGN_OR_RETURN(m.version, DecodeVersion(version));
+  ASSIGN_OR_RETURN(m.version, internal::DecodeProtocolVersion(version));
   ASSIGN_OR_RETURN(m.time_stamp, h.DateTime(tag::kTimeStamp));
   ASSIGN_OR_RETURN(m.nonce, h.OptStruct(tag::kNonce));
   ASSIGN_OR_RETURN(m.server_hashed_password, h.OptBytes(tag::kServerHashedPassword));
@@ -240,7 +225,7 @@ std::optional<ProtocolVersion> PeekVersion(const Item& message) {
     if (header == nullptr) continue;
     const Item* version = header->Find(tag::kProtocolVersion);
     if (version == nullptr) continue;
-    auto v = DecodeVersion(*version);
+    auto v = internal::DecodeProtocolVersion(*version);
     if (v.ok()) return *v;
   }
   return std::nullopt;
