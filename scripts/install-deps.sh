@@ -9,7 +9,8 @@ PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config ccache clang clang-format
   libclang-rt-14-dev python3 xxd
   # libraries
-  libssl-dev openssl libpugixml-dev nlohmann-json3-dev libcli11-dev
+  libssl-dev openssl libpugixml-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev sqlite3
+  libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # third-party peers used by the tests
   python3-pykmip

@@ -52,7 +52,7 @@ Status Status::WithContext(std::string_view prefix) const {
   std::string msg(prefix);
   msg += ": ";
   msg += message_;
-  return Status(code_, std::move(msg));
+  return Status(code_, std::move(msg)).WithDetail(detail_);
 }
 
 Status InvalidArgumentError(std::string m) {

@@ -15,6 +15,9 @@ using Action = std::function<int()>;
 // chosen.
 void AddKmipCommands(CLI::App& app, Action* action);
 
+// Adds `vmcrypt kms ...` to `app`.
+void AddKmsCommands(CLI::App& app, Action* action);
+
 // Adds `vmcrypt kmip call ...` under `kmip`.
 void AddKmipCallCommand(CLI::App& kmip, Action* action);
 

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "vmcrypt 0.1.0");
   vmcrypt::cli::Action action;
   vmcrypt::cli::AddKmipCommands(app, &action);
+  vmcrypt::cli::AddKmsCommands(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,13 +7,13 @@
 #include <cstdio>
 
 #include "src/kmip/openssl_util.h"
-#include "src/kmip/tls_socket.h"
+#include "vmcrypt/kmip/tls_socket.h"
 #include "vmcrypt/ttlv/codec.h"
 #include "vmcrypt/ttlv/tags.h"
 
 namespace vmcrypt::kmip {
 
-using internal::Clock;
+using Clock = TlsSocket::Clock;
 using internal::OpenSslErrors;
 
 struct Client::TlsContext {
@@ -23,11 +23,11 @@ struct Client::TlsContext {
 
 class Client::Connection {
  public:
-  explicit Connection(std::unique_ptr<internal::TlsSocket> socket) : socket_(std::move(socket)) {}
-  internal::TlsSocket& socket() { return *socket_; }
+  explicit Connection(std::unique_ptr<TlsSocket> socket) : socket_(std::move(socket)) {}
+  TlsSocket& socket() { return *socket_; }
 
  private:
-  std::unique_ptr<internal::TlsSocket> socket_;
+  std::unique_ptr<TlsSocket> socket_;
 };
 
 namespace {
@@ -119,13 +119,13 @@ Result<ResponseMessage> Client::Send(RequestMessage request) {
   if (conn_ && !conn_->socket().IsIdleAndOpen()) Close();
   if (!conn_) {
     const std::string name = options_.server_name.empty() ? options_.host : options_.server_name;
-    ASSIGN_OR_RETURN(auto socket, internal::TlsSocket::Connect(
-                                      tls_->ctx.get(), options_.host, options_.port, name,
-                                      tls_->pinned.get(), Clock::now() + options_.connect_timeout));
+    ASSIGN_OR_RETURN(auto socket, TlsSocket::Connect(tls_->ctx.get(), options_.host, options_.port,
+                                                     name, tls_->pinned.get(),
+                                                     Clock::now() + options_.connect_timeout));
     conn_ = std::make_unique<Connection>(std::move(socket));
   }
   const auto deadline = Clock::now() + options_.io_timeout;
-  internal::TlsSocket& sock = conn_->socket();
+  TlsSocket& sock = conn_->socket();
   Status written = sock.WriteAll(wire, deadline);
   if (!written.ok()) {
     Close();

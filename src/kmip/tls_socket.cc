@@ -1,4 +1,6 @@
-#include "src/kmip/tls_socket.h"
+#include "vmcrypt/kmip/tls_socket.h"
+
+#include "src/kmip/openssl_util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -6,6 +8,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,14 +17,56 @@
 #include <cstring>
 #include <memory>
 
-namespace vmcrypt::kmip::internal {
+namespace vmcrypt::kmip {
+
+using internal::OpenSslErrors;
+using internal::X509Ptr;
 namespace {
+
+using Clock = TlsSocket::Clock;
 
 int MillisLeft(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() <= 0) return 0;
   return left.count() > 1000000 ? 1000000 : static_cast<int>(left.count());
 }
+
+// Keeps a write to a socket the peer closed from raising SIGPIPE in this
+// thread (which would kill the process): SIGPIPE is blocked for the scope and
+// a SIGPIPE raised meanwhile is consumed (the libpq technique; Linux has no
+// SO_NOSIGPIPE and OpenSSL's socket BIO cannot pass MSG_NOSIGNAL).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_);
+  }
+  ~SigpipeGuard() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        timespec zero{0, 0};
+        sigtimedwait(&pipe_set, nullptr, &zero);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t old_;
+  bool was_pending_ = false;
+};
 
 bool IsIpLiteral(const std::string& s) {
   in6_addr a6;
@@ -89,7 +135,7 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::s
   }
   if (fd < 0) return Status(last.code(), "cannot connect to " + peer + ": " + last.message());
 
-  SslPtr ssl(SSL_new(ctx));
+  SslPtr ssl(SSL_new(ctx), SSL_free);
   if (!ssl) {
     close(fd);
     return InternalError("SSL_new: " + OpenSslErrors());
@@ -109,6 +155,7 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::s
   }
   if (pinned != nullptr) SSL_set_verify(s, SSL_VERIFY_NONE, nullptr);
 
+  SigpipeGuard no_sigpipe;
   ERR_clear_error();
   while (true) {
     int r = SSL_connect(s);
@@ -139,6 +186,56 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::s
   return sock;
 }
 
+Result<std::unique_ptr<TlsSocket>> TlsSocket::Accept(SSL_CTX* ctx, int fd, std::string peer,
+                                                     Clock::time_point deadline, void* app_data) {
+  int flags = fcntl(fd, F_GETFL, 0);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  SslPtr ssl(SSL_new(ctx), SSL_free);
+  if (!ssl) {
+    close(fd);
+    return InternalError("SSL_new: " + OpenSslErrors());
+  }
+  SSL_set_fd(ssl.get(), fd);
+  if (app_data != nullptr) SSL_set_app_data(ssl.get(), app_data);
+  std::unique_ptr<TlsSocket> sock(new TlsSocket(fd, std::move(ssl), std::move(peer)));
+  SSL* s = sock->ssl_.get();
+  SigpipeGuard no_sigpipe;
+  ERR_clear_error();
+  while (true) {
+    int r = SSL_accept(s);
+    if (r == 1) return sock;
+    int err = SSL_get_error(s, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      RETURN_IF_ERROR(sock->Wait(err, deadline, "TLS handshake"));
+      continue;
+    }
+    long verify = SSL_get_verify_result(s);
+    std::string detail =
+        verify != X509_V_OK
+            ? std::string("client certificate refused: ") + X509_verify_cert_error_string(verify)
+            : OpenSslErrors(err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN
+                                ? "connection closed by the client"
+                                : "protocol error");
+    return UnauthenticatedError("TLS handshake with " + sock->peer_ + " failed: " + detail);
+  }
+}
+
+bool TlsSocket::WaitReadable(Clock::time_point deadline) {
+  if (SSL_pending(ssl_.get()) > 0) return true;
+  pollfd p{fd_, POLLIN, 0};
+  while (true) {
+    int left = MillisLeft(deadline);
+    int r = poll(&p, 1, left);
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return true;  // let the read report the error
+  }
+}
+
+X509* TlsSocket::peer_certificate() const { return SSL_get0_peer_certificate(ssl_.get()); }
+
 Status TlsSocket::Wait(int ssl_error, Clock::time_point deadline, const char* what) {
   pollfd p{fd_, static_cast<short>(ssl_error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
   while (true) {
@@ -154,6 +251,7 @@ Status TlsSocket::Wait(int ssl_error, Clock::time_point deadline, const char* wh
 }
 
 Status TlsSocket::WriteAll(std::span<const uint8_t> data, Clock::time_point deadline) {
+  SigpipeGuard no_sigpipe;
   size_t done = 0;
   while (done < data.size()) {
     ERR_clear_error();
@@ -175,6 +273,7 @@ Status TlsSocket::WriteAll(std::span<const uint8_t> data, Clock::time_point dead
 }
 
 Status TlsSocket::ReadExact(std::span<uint8_t> out, Clock::time_point deadline) {
+  SigpipeGuard no_sigpipe;  // reads may write (alerts, key updates)
   size_t done = 0;
   while (done < out.size()) {
     ERR_clear_error();
@@ -208,6 +307,7 @@ bool TlsSocket::IsIdleAndOpen() {
 }
 
 void TlsSocket::Shutdown() {
+  SigpipeGuard no_sigpipe;
   if (ssl_) {
     SSL_shutdown(ssl_.get());  // best effort, non-blocking
     ERR_clear_error();
@@ -221,4 +321,4 @@ void TlsSocket::Shutdown() {
 std::string TlsSocket::protocol() const { return SSL_get_version(ssl_.get()); }
 std::string TlsSocket::cipher() const { return SSL_get_cipher_name(ssl_.get()); }
 
-}  // namespace vmcrypt::kmip::internal
+}  // namespace vmcrypt::kmip

@@ -18,6 +18,7 @@ TEST(DictionaryTest, TagConstantsMatchTheSpecification) {
       {tag::kCryptographicAlgorithm, "CryptographicAlgorithm"},
       {tag::kCryptographicLength, "CryptographicLength"},
       {tag::kCryptographicUsageMask, "CryptographicUsageMask"},
+      {tag::kKey, "Key"},
       {tag::kKeyBlock, "KeyBlock"},
       {tag::kKeyFormatType, "KeyFormatType"},
       {tag::kKeyMaterial, "KeyMaterial"},

@@ -8,6 +8,7 @@
 #ifndef VMCRYPT_BASE_STATUS_H_
 #define VMCRYPT_BASE_STATUS_H_
 
+#include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -55,6 +56,15 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is "prefix: message" (no-op when OK).
   Status WithContext(std::string_view prefix) const;
 
+  // A component-specific detail code carried with an error (0 if none), e.g.
+  // the KMIP Result Reason a key-server operation failed with.
+  int32_t detail() const { return detail_; }
+  Status WithDetail(int32_t detail) const {
+    Status s = *this;
+    s.detail_ = detail;
+    return s;
+  }
+
   // Marks a status as deliberately ignored.
   void IgnoreError() const {}
 
@@ -65,6 +75,7 @@ class [[nodiscard]] Status {
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  int32_t detail_ = 0;
 };
 
 inline Status OkStatus() { return Status(); }

@@ -41,6 +41,7 @@ inline constexpr uint32_t kDestroyDate = 0x420033;
 inline constexpr uint32_t kEncryptionKeyInformation = 0x420036;
 inline constexpr uint32_t kInitialDate = 0x420039;
 inline constexpr uint32_t kIvCounterNonce = 0x42003D;
+inline constexpr uint32_t kKey = 0x42003F;
 inline constexpr uint32_t kKeyBlock = 0x420040;
 inline constexpr uint32_t kKeyCompressionType = 0x420041;
 inline constexpr uint32_t kKeyFormatType = 0x420042;

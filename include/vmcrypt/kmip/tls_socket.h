@@ -1,24 +1,27 @@
 // TlsSocket: one TLS connection over a non-blocking TCP socket, with every
-// operation bounded by a deadline. Internal to the kmip component.
+// operation bounded by a deadline. The KMIP client and the key server share
+// it (KMIP 1.4 §8: TTLV over TLS).
 //
 // Thread-safety: none.
-#ifndef VMCRYPT_SRC_KMIP_TLS_SOCKET_H_
-#define VMCRYPT_SRC_KMIP_TLS_SOCKET_H_
+#ifndef VMCRYPT_KMIP_TLS_SOCKET_H_
+#define VMCRYPT_KMIP_TLS_SOCKET_H_
 
 #include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
 
-#include "src/kmip/openssl_util.h"
+#include <openssl/ssl.h>
+
+#include <memory>
 #include "vmcrypt/base/status.h"
 
-namespace vmcrypt::kmip::internal {
-
-using Clock = std::chrono::steady_clock;
+namespace vmcrypt::kmip {
 
 class TlsSocket {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // Connects to host:port (TCP_NODELAY) and runs the TLS handshake with `ctx`.
   // `verify_name` is checked against the server certificate (a DNS name or an
   // IP address literal) unless empty. When `pinned` is set, the chain is not
@@ -26,6 +29,12 @@ class TlsSocket {
   static Result<std::unique_ptr<TlsSocket>> Connect(SSL_CTX* ctx, const std::string& host,
                                                     uint16_t port, const std::string& verify_name,
                                                     X509* pinned, Clock::time_point deadline);
+  // Runs the server side of the handshake on an accepted socket (which it
+  // takes over; it is closed on failure too). `app_data` is attached to the
+  // SSL object (SSL_set_app_data) before the handshake, for verify callbacks.
+  static Result<std::unique_ptr<TlsSocket>> Accept(SSL_CTX* ctx, int fd, std::string peer,
+                                                   Clock::time_point deadline,
+                                                   void* app_data = nullptr);
   ~TlsSocket();
   TlsSocket(const TlsSocket&) = delete;
   TlsSocket& operator=(const TlsSocket&) = delete;
@@ -39,11 +48,17 @@ class TlsSocket {
   // Sends close_notify (best effort) and closes the socket.
   void Shutdown();
 
+  // Waits until data (or EOF) can be read; false at the deadline.
+  bool WaitReadable(Clock::time_point deadline);
+  // The peer's certificate (nullptr if none); owned by the connection.
+  X509* peer_certificate() const;
+
   std::string peer() const { return peer_; }
   std::string protocol() const;
   std::string cipher() const;
 
  private:
+  using SslPtr = std::unique_ptr<SSL, decltype(&SSL_free)>;
   TlsSocket(int fd, SslPtr ssl, std::string peer);
   // Waits until the socket is readable/writable as OpenSSL asked.
   Status Wait(int ssl_error, Clock::time_point deadline, const char* what);
@@ -53,6 +68,6 @@ class TlsSocket {
   std::string peer_;
 };
 
-}  // namespace vmcrypt::kmip::internal
+}  // namespace vmcrypt::kmip
 
-#endif  // VMCRYPT_SRC_KMIP_TLS_SOCKET_H_
+#endif  // VMCRYPT_KMIP_TLS_SOCKET_H_

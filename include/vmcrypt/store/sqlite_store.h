@@ -1,0 +1,43 @@
+// The SQLite ObjectStore: the single-node default.
+//
+// One database file (plus its -wal and -shm files, created 0600) in WAL mode
+// with synchronous=FULL: a write is on disk (fsync) before its call returns.
+// Writes from every thread go to one writer thread that commits all pending
+// writes in one transaction (group commit), so N concurrent writers cost
+// about one fsync, not N. Reads use a pool of separate connections and never
+// wait for the writer (WAL readers see the last committed state).
+#ifndef VMCRYPT_STORE_SQLITE_STORE_H_
+#define VMCRYPT_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "vmcrypt/base/status.h"
+#include "vmcrypt/store/object_store.h"
+
+namespace vmcrypt::store {
+
+struct SqliteOptions {
+  // How long a connection waits for a lock held by another process.
+  int busy_timeout_ms = 5000;
+  // Group commit: at most this many writes per transaction.
+  int max_batch = 256;
+  // Idle read connections kept open (more are opened on demand and closed).
+  int max_idle_readers = 8;
+};
+
+// The schema version this build writes and reads (PRAGMA user_version).
+inline constexpr int kSqliteSchemaVersion = 1;
+
+// Opens (creating if missing) the store at `path`. Errors: DataLoss if the
+// file is not an SQLite database or is corrupt; FailedPrecondition if it is
+// another application's database or has a newer schema version than this
+// build understands; Unavailable/Internal for I/O and lock failures.
+// The returned store's destructor completes every pending write, then
+// closes the database.
+Result<std::unique_ptr<ObjectStore>> OpenSqliteStore(const std::string& path,
+                                                     const SqliteOptions& options = {});
+
+}  // namespace vmcrypt::store
+
+#endif  // VMCRYPT_STORE_SQLITE_STORE_H_

@@ -1,0 +1,59 @@
+#include "vmcrypt/base/file_util.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "vmcrypt/base/encoding.h"
+
+namespace vmcrypt {
+namespace {
+
+class FileUtilTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vmcrypt-file-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Path(const char* name) { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(FileUtilTest, WritesAtomicallyWithTheGivenMode) {
+  const std::string p = Path("secret");
+  ASSERT_TRUE(WriteFileAtomic(p, AsBytes("abc"), 0600).ok());
+  struct stat st;
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(*ReadFileToString(p), "abc");
+  // No temporary file is left behind.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);
+  // Refuses to overwrite unless asked.
+  EXPECT_EQ(WriteFileAtomic(p, AsBytes("x"), 0600).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(WriteFileAtomic(p, AsBytes("xyz"), 0600, /*overwrite=*/true).ok());
+  EXPECT_EQ(*ReadFileToString(p), "xyz");
+}
+
+TEST_F(FileUtilTest, SecretFilesMustBePrivate) {
+  const std::string p = Path("key");
+  ASSERT_TRUE(WriteFileAtomic(p, AsBytes("k3y"), 0600).ok());
+  Result<SecretBytes> ok = ReadSecretFile(p);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->size(), 3u);
+  chmod(p.c_str(), 0644);
+  Result<SecretBytes> bad = ReadSecretFile(p);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(bad.status().message().find("has mode 0644 (must be 0600 or stricter)"),
+            std::string::npos);
+  EXPECT_EQ(bad.status().message().find("k3y"), std::string::npos);
+  EXPECT_EQ(ReadSecretFile(Path("missing")).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace vmcrypt

@@ -1,0 +1,66 @@
+#include "vmcrypt/kms/config.h"
+
+#include <toml++/toml.h>
+
+namespace vmcrypt::kms {
+namespace {
+
+std::string Resolve(const std::string& dir, const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  return dir + "/" + p;
+}
+
+}  // namespace
+
+Result<KmsConfig> LoadKmsConfig(const std::string& path) {
+  // toml++ (as Debian builds it) reports errors by exception; they stay in
+  // this adapter (STYLE.md rule 3).
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgumentError(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  KmsConfig c;
+  auto str = [&](const char* section, const char* key, std::string def) {
+    return t[section][key].value_or(std::move(def));
+  };
+  c.name = str("server", "name", c.name);
+  c.server.listen = str("server", "listen", c.server.listen);
+  c.server.cert_file = Resolve(dir, str("server", "certificate", "server.crt"));
+  c.server.key_file = Resolve(dir, str("server", "private_key", "server.key"));
+  c.server.min_tls = str("server", "min_tls", c.server.min_tls);
+  const int64_t max_message = t["server"]["max_message_size"].value_or(int64_t{1} << 20);
+  if (max_message < 1024 || max_message > (int64_t{64} << 20)) {
+    return InvalidArgumentError(path + ": server.max_message_size must be 1 KiB - 64 MiB");
+  }
+  c.server.max_message_size = static_cast<size_t>(max_message);
+  const int64_t idle = t["server"]["idle_timeout"].value_or(int64_t{120});
+  const int64_t io = t["server"]["io_timeout"].value_or(int64_t{30});
+  if (idle < 1 || io < 1) return InvalidArgumentError(path + ": timeouts must be >= 1 second");
+  c.server.idle_timeout = std::chrono::seconds(idle);
+  c.server.io_timeout = std::chrono::seconds(io);
+  c.server.max_connections =
+      static_cast<int>(t["server"]["max_connections"].value_or(int64_t{1024}));
+  c.ca_cert_file = Resolve(dir, str("ca", "certificate", "ca.crt"));
+  c.ca_key_file = Resolve(dir, str("ca", "private_key", "ca.key"));
+  c.root_key_type = str("root_key", "type", c.root_key_type);
+  if (c.root_key_type != "software") {
+    return InvalidArgumentError(path + ": root_key.type \"" + c.root_key_type +
+                                "\" is not supported (only \"software\" so far)");
+  }
+  c.root_key_file = Resolve(dir, str("root_key", "file", "root.key"));
+  c.store_type = str("store", "type", c.store_type);
+  if (c.store_type != "sqlite") {
+    return InvalidArgumentError(path + ": store.type \"" + c.store_type +
+                                "\" is not supported (only \"sqlite\" so far)");
+  }
+  c.store_path = Resolve(dir, str("store", "path", "kms.db"));
+  c.audit_file = Resolve(dir, str("audit", "file", ""));
+  return c;
+}
+
+}  // namespace vmcrypt::kms

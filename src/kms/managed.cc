@@ -1,0 +1,221 @@
+#include "src/kms/managed.h"
+
+#include <cstdio>
+
+#include "vmcrypt/base/encoding.h"
+#include "vmcrypt/crypto/random.h"
+#include "vmcrypt/ttlv/codec.h"
+#include "vmcrypt/ttlv/tags.h"
+
+namespace vmcrypt::kms::internal {
+
+using kmip::ResultReason;
+namespace tag = ttlv::tag;
+
+Status Fail(ResultReason reason, std::string message) {
+  StatusCode code = StatusCode::kInternal;
+  switch (reason) {
+    case ResultReason::kItemNotFound:
+      code = StatusCode::kNotFound;
+      break;
+    case ResultReason::kPermissionDenied:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case ResultReason::kInvalidMessage:
+    case ResultReason::kInvalidField:
+    case ResultReason::kMissingData:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case ResultReason::kOperationNotSupported:
+    case ResultReason::kFeatureNotSupported:
+    case ResultReason::kKeyFormatTypeNotSupported:
+    case ResultReason::kKeyCompressionTypeNotSupported:
+      code = StatusCode::kUnimplemented;
+      break;
+    case ResultReason::kIllegalOperation:
+    case ResultReason::kKeyValueNotPresent:
+      code = StatusCode::kFailedPrecondition;
+      break;
+    case ResultReason::kObjectAlreadyExists:
+      code = StatusCode::kAlreadyExists;
+      break;
+    case ResultReason::kIndexOutOfBounds:
+    case ResultReason::kResponseTooLarge:
+      code = StatusCode::kOutOfRange;
+      break;
+    default:
+      break;
+  }
+  return Status(code, std::move(message)).WithDetail(static_cast<int32_t>(reason));
+}
+
+ResultReason ReasonOf(const Status& s) {
+  if (s.detail() != 0) return static_cast<ResultReason>(s.detail());
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return ResultReason::kItemNotFound;
+    case StatusCode::kPermissionDenied:
+      return ResultReason::kPermissionDenied;
+    case StatusCode::kInvalidArgument:
+      return ResultReason::kInvalidField;
+    case StatusCode::kUnimplemented:
+      return ResultReason::kFeatureNotSupported;
+    case StatusCode::kFailedPrecondition:
+      return ResultReason::kIllegalOperation;
+    case StatusCode::kAlreadyExists:
+      return ResultReason::kObjectAlreadyExists;
+    case StatusCode::kUnauthenticated:
+      return ResultReason::kAuthenticationNotSuccessful;
+    default:
+      return ResultReason::kGeneralFailure;
+  }
+}
+
+const kmip::Attribute* Managed::Find(std::string_view name) const {
+  return kmip::FindAttribute(attributes, name);
+}
+
+std::vector<const kmip::Attribute*> Managed::FindAll(std::string_view name) const {
+  std::vector<const kmip::Attribute*> out;
+  for (const kmip::Attribute& a : attributes) {
+    if (a.name == name) out.push_back(&a);
+  }
+  return out;
+}
+
+void Managed::Set(kmip::Attribute attr) {
+  attr.index.reset();
+  Remove(attr.name);
+  attributes.push_back(std::move(attr));
+}
+
+void Managed::Remove(std::string_view name) {
+  std::erase_if(attributes, [&](const kmip::Attribute& a) { return a.name == name; });
+}
+
+void Managed::set_state(kmip::State s) {
+  record.state = static_cast<uint32_t>(s);
+  Set(kmip::Attribute::Enum("State", static_cast<uint32_t>(s)));
+}
+
+std::string NewUid() {
+  uint8_t b[16];
+  if (!crypto::RandomBytes(b).ok()) std::abort();  // no randomness: nothing is safe
+  b[6] = (b[6] & 0x0F) | 0x40;                     // version 4 (RFC 4122 §4.4)
+  b[8] = (b[8] & 0x3F) | 0x80;
+  char out[40];
+  std::snprintf(out, sizeof(out),
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+store::IndexValue IndexValueOf(const ttlv::Item& v) {
+  store::IndexValue out;
+  switch (v.type()) {
+    case ttlv::ItemType::kInteger:
+    case ttlv::ItemType::kLongInteger:
+    case ttlv::ItemType::kEnumeration:
+    case ttlv::ItemType::kBoolean:
+    case ttlv::ItemType::kDateTime:
+    case ttlv::ItemType::kInterval:
+    case ttlv::ItemType::kDateTimeExtended:
+      out.number = v.int_value();
+      return out;
+    case ttlv::ItemType::kTextString:
+      out.text = std::string(v.text());
+      return out;
+    case ttlv::ItemType::kStructure:
+      if (const ttlv::Item* name = v.Find(tag::kNameValue);
+          name != nullptr && name->type() == ttlv::ItemType::kTextString) {
+        out.text = std::string(name->text());
+        return out;
+      }
+      break;
+    default:
+      break;
+  }
+  auto wire = ttlv::Encode(v.WithTag(tag::kAttributeValue));
+  out.text = wire.ok() ? HexEncode(*wire) : std::string();
+  return out;
+}
+
+namespace {
+
+std::vector<uint8_t> EncodeAttributes(const kmip::AttributeList& attrs) {
+  ttlv::Item s = ttlv::Item::Structure(tag::kTemplateAttribute);
+  for (const kmip::Attribute& a : attrs) s.Add(kmip::EncodeAttribute1(a));
+  auto wire = ttlv::Encode(s);
+  return wire.ok() ? std::vector<uint8_t>(wire->begin(), wire->end()) : std::vector<uint8_t>();
+}
+
+Result<kmip::AttributeList> DecodeAttributes(const std::vector<uint8_t>& blob) {
+  ASSIGN_OR_RETURN(ttlv::Item s, ttlv::Decode(blob));
+  return kmip::DecodeAttributes(s);
+}
+
+void Reindex(Managed& m) {
+  m.record.attributes = EncodeAttributes(m.attributes);
+  m.record.index.clear();
+  for (const kmip::Attribute& a : m.attributes) {
+    m.record.index.push_back({a.name, IndexValueOf(a.value)});
+  }
+}
+
+Status Wrap(RootKey& root_key, Managed& m, const kmip::ManagedObject& material) {
+  ASSIGN_OR_RETURN(ttlv::Item tree, kmip::EncodeObject(material, kmip::kKmip21));
+  ASSIGN_OR_RETURN(ttlv::Bytes wire, ttlv::Encode(tree));
+  SecretBytes plain(std::span<const uint8_t>(wire.data(), wire.size()));
+  ASSIGN_OR_RETURN(WrappedKey wrapped, root_key.Wrap(plain, AsBytes(m.record.uid)));
+  m.record.root_key_version = wrapped.root_key_version;
+  m.record.wrapped_material = std::move(wrapped.blob);
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<Managed> Load(store::ObjectStore& store, std::string_view tenant, std::string_view uid) {
+  auto record = store.Get(tenant, uid);
+  if (!record.ok()) {
+    if (record.status().code() == StatusCode::kNotFound) {
+      return Fail(ResultReason::kItemNotFound, "no object " + std::string(uid));
+    }
+    return record.status();
+  }
+  Managed m;
+  m.record = std::move(*record);
+  auto attrs = DecodeAttributes(m.record.attributes);
+  if (!attrs.ok())
+    return DataLossError("stored attributes of " + std::string(uid) + " are corrupt");
+  m.attributes = std::move(*attrs);
+  return m;
+}
+
+Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
+              const kmip::ManagedObject* material) {
+  if (material != nullptr) RETURN_IF_ERROR(Wrap(root_key, m, *material));
+  Reindex(m);
+  return store.Insert(m.record);
+}
+
+Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,
+              const kmip::ManagedObject* material, bool clear_material) {
+  if (material != nullptr) RETURN_IF_ERROR(Wrap(root_key, m, *material));
+  if (clear_material) m.record.wrapped_material.clear();
+  Reindex(m);
+  return store.Update(m.record);
+}
+
+Result<kmip::ManagedObject> Material(RootKey& root_key, const Managed& m) {
+  if (m.record.wrapped_material.empty()) {
+    return Fail(ResultReason::kKeyValueNotPresent,
+                "object " + m.record.uid + " has no key material (it was destroyed)");
+  }
+  WrappedKey wrapped{m.record.root_key_version, m.record.wrapped_material};
+  ASSIGN_OR_RETURN(SecretBytes plain, root_key.Unwrap(wrapped, AsBytes(m.record.uid)));
+  ASSIGN_OR_RETURN(ttlv::Item tree, ttlv::Decode(plain.span()));
+  return kmip::DecodeObject(tree);
+}
+
+}  // namespace vmcrypt::kms::internal

@@ -1,0 +1,62 @@
+// How the engine keeps a managed object in the ObjectStore: its attributes
+// (as KMIP 1.x Attribute structures, TTLV-encoded), a Locate index derived
+// from them, and its key material encoded as TTLV and wrapped by the root key
+// with the object's identifier as associated data. Internal to kms.
+#ifndef VMCRYPT_SRC_KMS_MANAGED_H_
+#define VMCRYPT_SRC_KMS_MANAGED_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vmcrypt/base/status.h"
+#include "vmcrypt/kmip/attribute.h"
+#include "vmcrypt/kmip/enums.h"
+#include "vmcrypt/kmip/object.h"
+#include "vmcrypt/kms/root_key.h"
+#include "vmcrypt/store/object_store.h"
+
+namespace vmcrypt::kms::internal {
+
+// A KMIP failure: the Status code follows the reason, detail() carries it.
+Status Fail(kmip::ResultReason reason, std::string message);
+// The reason for any Status (its detail, or one derived from its code).
+kmip::ResultReason ReasonOf(const Status& s);
+
+struct Managed {
+  store::ObjectRecord record;
+  kmip::AttributeList attributes;
+
+  const kmip::Attribute* Find(std::string_view name) const;
+  // All values of a multi-instance attribute, in index order.
+  std::vector<const kmip::Attribute*> FindAll(std::string_view name) const;
+  // Replaces every instance of attr.name by `attr` (single-instance set).
+  void Set(kmip::Attribute attr);
+  void Remove(std::string_view name);
+  kmip::State state() const { return static_cast<kmip::State>(record.state); }
+  void set_state(kmip::State s);
+};
+
+// A new random identifier (UUID version 4 text).
+std::string NewUid();
+
+Result<Managed> Load(store::ObjectStore& store, std::string_view tenant, std::string_view uid);
+// Inserts `m` (record.uid, tenant, type and created must be set) with
+// `material` wrapped, when given.
+Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
+              const kmip::ManagedObject* material);
+// Writes back attributes, state and (when `material` is given, or cleared
+// with `clear_material`) the key material.
+Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,
+              const kmip::ManagedObject* material = nullptr, bool clear_material = false);
+// The object's key material; Key Value Not Present once destroyed.
+Result<kmip::ManagedObject> Material(RootKey& root_key, const Managed& m);
+
+// The Locate index entry for an attribute value: numbers for numeric types,
+// text for text, NameValue for Name, hex of the TTLV for other structures.
+store::IndexValue IndexValueOf(const ttlv::Item& value);
+
+}  // namespace vmcrypt::kms::internal
+
+#endif  // VMCRYPT_SRC_KMS_MANAGED_H_

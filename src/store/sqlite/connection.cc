@@ -1,0 +1,167 @@
+#include "src/store/sqlite/connection.h"
+
+#include <utility>
+
+namespace vmcrypt::store::sqlite {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string message = "sqlite: ";
+  message.append(what);
+  message.append(": ");
+  // sqlite3_errmsg describes the last failed call on `db`; it names tables
+  // and columns, never bound values, so records cannot leak into logs.
+  message.append(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return UnavailableError(std::move(message));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLossError(std::move(message));
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return AlreadyExistsError(std::move(message));
+      }
+      return InvalidArgumentError(std::move(message));
+    case SQLITE_TOOBIG:
+      return OutOfRangeError(std::move(message));
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return PermissionDeniedError(std::move(message));
+    default:
+      return InternalError(std::move(message));
+  }
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      owned_(std::move(other.owned_)),
+      bind_rc_(other.bind_rc_) {}
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+void Statement::NoteBind(int rc) {
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
+void Statement::BindInt(int index, int64_t value) {
+  NoteBind(sqlite3_bind_int64(stmt_, index, value));
+}
+
+void Statement::BindText(int index, std::string_view value) {
+  // A null pointer would bind NULL; "" keeps empty text distinct from NULL.
+  NoteBind(sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(),
+                               SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
+void Statement::BindBlob(int index, std::span<const uint8_t> value) {
+  if (value.empty()) {
+    NoteBind(sqlite3_bind_zeroblob(stmt_, index, 0));
+    return;
+  }
+  NoteBind(sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT));
+}
+
+void Statement::BindNull(int index) { NoteBind(sqlite3_bind_null(stmt_, index)); }
+
+Result<bool> Statement::Step(std::string_view what) {
+  if (bind_rc_ != SQLITE_OK) return SqliteError(db_, bind_rc_, what);
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db_, rc, what);
+}
+
+Status Statement::Run(std::string_view what) {
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, Step(what));
+    if (!row) return OkStatus();
+  }
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
+}
+
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::ColumnText(int column) const {
+  // Ask for the pointer first, then the size (SQLite's documented order).
+  const void* data = sqlite3_column_blob(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) return {};
+  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+std::vector<uint8_t> Statement::ColumnBlob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) return {};
+  const auto* p = static_cast<const uint8_t*>(data);
+  return std::vector<uint8_t>(p, p + size);
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, int flags,
+                                                     int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);  // sqlite3_open_v2 may return a handle even on failure
+  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "open " + path);
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  return std::unique_ptr<Connection>(new Connection(std::move(db)));
+}
+
+Result<Statement> Connection::Prepare(const std::string& sql) {
+  if (auto it = cache_.find(sql); it != cache_.end()) {
+    return Statement(db_.get(), it->second.get());
+  }
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1),
+                                    SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "prepare");
+  if (stmt == nullptr) return InternalError("sqlite: prepare: empty statement");
+  if (cache_.size() >= kMaxCachedStatements) {
+    return Statement(db_.get(), raw, std::move(stmt));
+  }
+  cache_.emplace(sql, std::move(stmt));
+  return Statement(db_.get(), raw);
+}
+
+Status Connection::Exec(const std::string& sql, std::string_view what) {
+  ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  return stmt.Run(what);
+}
+
+Result<int64_t> Connection::QueryInt(const std::string& sql, std::string_view what) {
+  ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  ASSIGN_OR_RETURN(bool row, stmt.Step(what));
+  if (!row) return InternalError("sqlite: " + std::string(what) + ": no result");
+  return stmt.ColumnInt(0);
+}
+
+Result<std::string> Connection::QueryText(const std::string& sql, std::string_view what) {
+  ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  ASSIGN_OR_RETURN(bool row, stmt.Step(what));
+  if (!row) return InternalError("sqlite: " + std::string(what) + ": no result");
+  return stmt.ColumnText(0);
+}
+
+}  // namespace vmcrypt::store::sqlite

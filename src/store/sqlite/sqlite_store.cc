@@ -1,0 +1,321 @@
+// The SQLite ObjectStore: a writer thread doing group commit, and a pool of
+// read connections. Statements live in rows.cc, the schema in schema.cc.
+#include "vmcrypt/store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "src/store/sqlite/connection.h"
+#include "src/store/sqlite/rows.h"
+#include "src/store/sqlite/schema.h"
+
+namespace vmcrypt::store {
+namespace {
+
+using sqlite::Connection;
+
+// A pool of read-only connections. WAL lets each see the last committed
+// state without blocking the writer. Connections are opened on demand, so
+// there are never more than there are concurrent readers; at most
+// `max_idle` are kept open between uses.
+//
+// Thread-safety: all methods may be called concurrently.
+class ReaderPool {
+ public:
+  // A connection borrowed from the pool, returned on destruction.
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, std::unique_ptr<Connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (conn_ != nullptr) pool_->Release(std::move(conn_));
+    }
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_.get(); }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  ReaderPool(std::string path, const SqliteOptions& options)
+      : path_(std::move(path)), options_(options) {}
+
+  Result<Lease> Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> conn = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(this, std::move(conn));
+      }
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                     Connection::Open(path_, SQLITE_OPEN_READWRITE, options_.busy_timeout_ms));
+    RETURN_IF_ERROR(sqlite::PrepareReaderConnection(*conn));
+    return Lease(this, std::move(conn));
+  }
+
+ private:
+  void Release(std::unique_ptr<Connection> conn) {
+    // A connection still inside a transaction (a failed read) would pin an
+    // old snapshot and keep the WAL from being checkpointed: drop it.
+    if (sqlite3_get_autocommit(conn->db()) == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (static_cast<int>(idle_.size()) < options_.max_idle_readers) {
+      idle_.push_back(std::move(conn));
+    }
+  }
+
+  const std::string path_;
+  const SqliteOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+};
+
+// One write waiting for the writer thread. `apply` runs inside the batch
+// transaction on the writer connection; the caller blocks on `done`, so
+// references captured by `apply` stay valid. Shared by the caller and the
+// writer so that neither frees it while the other may still touch it.
+struct PendingWrite {
+  std::function<Status(Connection&)> apply;
+  std::promise<Status> done;
+};
+
+// The store. Owns the writer connection (used only by the writer thread) and
+// the reader pool.
+class SqliteStore final : public ObjectStore {
+ public:
+  SqliteStore(std::unique_ptr<Connection> writer, const std::string& path,
+              const SqliteOptions& options)
+      : options_(options), writer_conn_(std::move(writer)), readers_(path, options) {
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  // Completes every pending write, then closes the connections.
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    writer_.join();
+  }
+
+  Status Insert(const ObjectRecord& record) override {
+    RETURN_IF_ERROR(sqlite::ValidateRecord(record));
+    return Write([&](Connection& c) { return sqlite::InsertObject(c, record); });
+  }
+
+  Result<ObjectRecord> Get(std::string_view tenant, std::string_view uid) override {
+    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+    // One read transaction: the object row and its index entries come from
+    // the same snapshot even if an Update commits in between.
+    RETURN_IF_ERROR(conn->Exec("BEGIN", "begin read"));
+    Result<ObjectRecord> record = sqlite::ReadObject(*conn, tenant, uid);
+    RETURN_IF_ERROR(conn->Exec("COMMIT", "end read"));
+    return record;
+  }
+
+  Status Update(const ObjectRecord& record) override {
+    RETURN_IF_ERROR(sqlite::ValidateRecord(record));
+    return Write([&](Connection& c) { return sqlite::UpdateObject(c, record); });
+  }
+
+  Result<std::vector<std::string>> Locate(const Query& query) override {
+    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+    return sqlite::LocateObjects(*conn, query);
+  }
+
+  Result<int64_t> Count(std::string_view tenant) override {
+    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+    return sqlite::CountObjects(*conn, tenant);
+  }
+
+  Status PutClient(const ClientRecord& client) override {
+    RETURN_IF_ERROR(sqlite::ValidateClient(client));
+    return Write([&](Connection& c) { return sqlite::InsertClient(c, client); });
+  }
+
+  Result<std::vector<ClientRecord>> ListClients() override {
+    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+    return sqlite::ReadClients(*conn);
+  }
+
+  Result<ClientRecord> FindClientByFingerprint(std::string_view fingerprint) override {
+    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+    return sqlite::ReadClientByFingerprint(*conn, fingerprint);
+  }
+
+  Status RemoveClient(std::string_view name) override {
+    return Write([&](Connection& c) { return sqlite::DeleteClient(c, name); });
+  }
+
+  StoreStats stats() const override {
+    StoreStats s;
+    s.writes = writes_.load();
+    s.transactions = transactions_.load();
+    s.largest_batch = largest_batch_.load();
+    return s;
+  }
+
+ private:
+  // Queues a write for the writer thread and waits for its durable outcome.
+  Status Write(std::function<Status(Connection&)> apply) {
+    auto write = std::make_shared<PendingWrite>();
+    write->apply = std::move(apply);
+    std::future<Status> done = write->done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return UnavailableError("store is closing");
+      queue_.push_back(write);
+    }
+    cv_.notify_one();
+    return done.get();
+  }
+
+  void WriterLoop() {
+    std::vector<std::shared_ptr<PendingWrite>> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every write is done
+        // Everything that queued up during the previous commit's fsync goes
+        // into this transaction: that is the group commit.
+        const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
+        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      RunBatch(batch);
+      batch.clear();
+    }
+  }
+
+  // Runs `batch` in one transaction, each write in its own savepoint so
+  // that a failing write (duplicate uid, stale revision) is undone alone and
+  // fails only its own caller. Every caller learns its outcome after COMMIT
+  // returned, i.e. once the batch is durable.
+  void RunBatch(const std::vector<std::shared_ptr<PendingWrite>>& batch) {
+    Connection& c = *writer_conn_;
+    std::vector<Status> results(batch.size());
+    size_t txn_start = 0;  // first write of the open transaction
+    Status txn = BeginTransaction(c);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!txn.ok()) {
+        results[i] = txn;
+        continue;
+      }
+      Status st = c.Exec("SAVEPOINT w", "savepoint");
+      if (st.ok()) st = batch[i]->apply(c);
+      if (st.ok()) {
+        st = c.Exec("RELEASE w", "release savepoint");
+      } else if (sqlite3_get_autocommit(c.db()) == 0) {
+        Status undo = c.Exec("ROLLBACK TO w", "rollback savepoint");
+        if (undo.ok()) undo = c.Exec("RELEASE w", "release savepoint");
+        // Cannot undo just this write: abandon the transaction (handled below).
+        if (!undo.ok()) c.Exec("ROLLBACK", "rollback").IgnoreError();
+      }
+      results[i] = st;
+      if (sqlite3_get_autocommit(c.db()) != 0) {
+        // SQLite rolled the whole transaction back (I/O error, disk full):
+        // the earlier writes of this batch are lost too. Continue with the
+        // rest in a new transaction.
+        FailCommitted(results, txn_start, i, st);
+        txn_start = i + 1;
+        if (txn_start < batch.size()) txn = BeginTransaction(c);
+      }
+    }
+    if (txn.ok() && txn_start < batch.size()) {
+      Status commit = c.Exec("COMMIT", "commit");
+      if (!commit.ok()) {
+        c.Exec("ROLLBACK", "rollback").IgnoreError();
+        FailCommitted(results, txn_start, batch.size(), commit);
+      }
+    }
+    Finish(batch, std::move(results));
+  }
+
+  // Records the batch in the counters and wakes every caller.
+  void Finish(const std::vector<std::shared_ptr<PendingWrite>>& batch,
+              std::vector<Status> results) {
+    writes_ += static_cast<int64_t>(batch.size());
+    int64_t largest = largest_batch_.load();
+    while (largest < static_cast<int64_t>(batch.size()) &&
+           !largest_batch_.compare_exchange_weak(largest, static_cast<int64_t>(batch.size()))) {
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+  }
+
+  Status BeginTransaction(Connection& c) {
+    ++transactions_;
+    // IMMEDIATE takes the write lock now (waiting up to busy_timeout for
+    // another process), so COMMIT cannot fail with SQLITE_BUSY later.
+    return c.Exec("BEGIN IMMEDIATE", "begin");
+  }
+
+  // Turns the OK results in [from, to) into `why`: those writes were in a
+  // transaction that did not commit.
+  static void FailCommitted(std::vector<Status>& results, size_t from, size_t to,
+                            const Status& why) {
+    for (size_t j = from; j < to; ++j) {
+      if (results[j].ok()) results[j] = why.WithContext("write batch not committed");
+    }
+  }
+
+  const SqliteOptions options_;
+  std::unique_ptr<Connection> writer_conn_;  // writer thread only
+  ReaderPool readers_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<PendingWrite>> queue_;  // guarded by mu_
+  bool stopping_ = false;                            // guarded by mu_
+
+  std::atomic<int64_t> writes_{0};
+  std::atomic<int64_t> transactions_{0};
+  std::atomic<int64_t> largest_batch_{0};
+  std::thread writer_;  // last: started after every other member exists
+};
+
+// Creates `path` with mode 0600 if it does not exist: SQLite gives the -wal
+// and -shm files the main file's mode, and the store holds wrapped keys and
+// client certificates that are nobody else's business.
+Status CreatePrivateFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return UnavailableError("cannot create store " + path);
+  ::close(fd);
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenSqliteStore(const std::string& path,
+                                                     const SqliteOptions& options) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) {
+    return InvalidArgumentError("store path must be a file name");
+  }
+  if (options.max_batch < 1 || options.busy_timeout_ms < 0 || options.max_idle_readers < 0) {
+    return InvalidArgumentError("invalid SQLite store options");
+  }
+  RETURN_IF_ERROR(CreatePrivateFile(path));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> writer,
+      Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms));
+  RETURN_IF_ERROR(sqlite::PrepareWriterConnection(*writer, path));
+  return std::unique_ptr<ObjectStore>(new SqliteStore(std::move(writer), path, options));
+}
+
+}  // namespace vmcrypt::store

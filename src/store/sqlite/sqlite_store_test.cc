@@ -1,0 +1,307 @@
+// Functional tests of the SQLite ObjectStore: objects, Locate, clients.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "src/store/sqlite/test_util.h"
+#include "vmcrypt/store/object_store.h"
+#include "vmcrypt/store/sqlite_store.h"
+
+namespace vmcrypt::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+using SqliteStoreTest = StoreTest;
+
+TEST_F(SqliteStoreTest, InsertGetUpdate) {
+  auto store = Open();
+  ObjectRecord r = MakeRecord("uid-1");
+  r.revision = 77;  // ignored by Insert
+  ASSERT_TRUE(store->Insert(r).ok());
+
+  Result<ObjectRecord> got = store->Get("t1", "uid-1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  r.revision = 1;
+  EXPECT_EQ(*got, r);
+
+  // Update replaces everything but tenant and revision, index as a whole.
+  ObjectRecord u = *got;
+  u.state = 2;
+  u.wrapped_material.clear();  // destroyed: metadata kept, material gone
+  u.attributes = {1, 2, 3, 4, 5};
+  u.index = {{"Name", IndexValue::Text("renamed")},
+             {"Name", IndexValue::Text("alias")},
+             {"x-Vendor", IndexValue::Text("VMware, Inc.")},
+             {"Bytes", IndexValue::Text(std::string("\0\x01\xff", 3))}};
+  ASSERT_TRUE(store->Update(u).ok());
+  got = store->Get("t1", "uid-1");
+  ASSERT_TRUE(got.ok());
+  u.revision = 2;
+  EXPECT_EQ(*got, u);
+  EXPECT_TRUE(got->wrapped_material.empty());
+
+  EXPECT_EQ(*store->Count("t1"), 1);
+  EXPECT_EQ(*store->Count("t2"), 0);
+  EXPECT_EQ(store->Get("t1", "missing").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, RejectsMalformedRecords) {
+  auto store = Open();
+  EXPECT_EQ(store->Insert(MakeRecord("")).code(), StatusCode::kInvalidArgument);
+  ObjectRecord r = MakeRecord("u");
+  r.index.push_back({"", IndexValue::Number(1)});
+  EXPECT_EQ(store->Insert(r).code(), StatusCode::kInvalidArgument);
+  r = MakeRecord("u");
+  r.index.push_back({"Both", IndexValue{5, "five"}});
+  EXPECT_EQ(store->Insert(r).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Locate(MakeQuery("t1", {}, -1, 0)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Locate(MakeQuery("t1", {}, std::nullopt, -3)).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, DuplicateUidFailsAcrossTenants) {
+  auto store = Open();
+  ASSERT_TRUE(store->Insert(MakeRecord("dup", "t1")).ok());
+  Status st = store->Insert(MakeRecord("dup", "t2"));
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists) << st.ToString();
+  EXPECT_EQ(*store->Count("t2"), 0);
+  // The failed insert left no index entries behind.
+  EXPECT_THAT(
+      *store->Locate(MakeQuery("t2", {{"Name", Condition::kEquals, IndexValue::Text("name-dup")}})),
+      IsEmpty());
+}
+
+TEST_F(SqliteStoreTest, TenantIsolation) {
+  auto store = Open();
+  ASSERT_TRUE(store->Insert(MakeRecord("a", "t1", 1, "shared-name")).ok());
+  ASSERT_TRUE(store->Insert(MakeRecord("b", "t2", 2, "shared-name")).ok());
+  // Another tenant's object looks exactly like a missing one.
+  Result<ObjectRecord> other = store->Get("t2", "a");
+  Result<ObjectRecord> missing = store->Get("t2", "zzz");
+  EXPECT_EQ(other.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(other.status(), missing.status());
+  Query q = MakeQuery("t1", {{"Name", Condition::kEquals, IndexValue::Text("shared-name")}});
+  EXPECT_THAT(*store->Locate(q), ElementsAre("a"));
+  q.tenant = "t2";
+  EXPECT_THAT(*store->Locate(q), ElementsAre("b"));
+  q.tenant = "t3";
+  EXPECT_THAT(*store->Locate(q), IsEmpty());
+  EXPECT_THAT(*store->Locate(MakeQuery("t1")), ElementsAre("a"));
+  // Update cannot reach into another tenant either.
+  ObjectRecord r = MakeRecord("a", "t2");
+  r.revision = 1;
+  EXPECT_EQ(store->Update(r).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, LocateEqualityRangesAndPaging) {
+  auto store = Open();
+  // Five objects; created 100..500; c and d share a creation time (ties go
+  // by insertion order, newest first).
+  struct {
+    const char* uid;
+    int64_t created;
+    const char* name;
+    uint32_t state;
+  } objs[] = {{"a", 100, "alpha", 1},
+              {"b", 200, "beta", 2},
+              {"c", 300, "gamma", 2},
+              {"d", 300, "gamma", 2},
+              {"e", 500, "epsilon", 3}};
+  for (const auto& o : objs) {
+    ObjectRecord r = MakeRecord(o.uid, "t1", o.created, o.name);
+    r.state = o.state;
+    r.index[1].value = IndexValue::Number(o.state);
+    r.index.push_back({"x-Vendor", IndexValue::Text("VMware, Inc.")});
+    ASSERT_TRUE(store->Insert(r).ok());
+  }
+  auto locate = [&](std::vector<Condition> c, std::optional<int32_t> max = std::nullopt,
+                    int32_t offset = 0) {
+    Result<std::vector<std::string>> r = store->Locate(MakeQuery("t1", std::move(c), max, offset));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<std::string>{};
+  };
+  using C = Condition;
+  EXPECT_THAT(locate({}), ElementsAre("e", "d", "c", "b", "a"));
+  EXPECT_THAT(locate({{"Name", C::kEquals, IndexValue::Text("gamma")}}), ElementsAre("d", "c"));
+  EXPECT_THAT(locate({{"State", C::kEquals, IndexValue::Number(2)}}), ElementsAre("d", "c", "b"));
+  // A number never matches text and vice versa.
+  EXPECT_THAT(locate({{"State", C::kEquals, IndexValue::Text("2")}}), IsEmpty());
+  EXPECT_THAT(locate({{"Name", C::kEquals, IndexValue::Text("gam")}}), IsEmpty());
+  // Date ranges, inclusive.
+  EXPECT_THAT(locate({{"Initial Date", C::kAtLeast, IndexValue::Number(300)}}),
+              ElementsAre("e", "d", "c"));
+  EXPECT_THAT(locate({{"Initial Date", C::kAtMost, IndexValue::Number(200)}}),
+              ElementsAre("b", "a"));
+  EXPECT_THAT(locate({{"Initial Date", C::kAtLeast, IndexValue::Number(200)},
+                      {"Initial Date", C::kAtMost, IndexValue::Number(300)}}),
+              ElementsAre("d", "c", "b"));
+  // Several conditions: AND.
+  EXPECT_THAT(locate({{"State", C::kEquals, IndexValue::Number(2)},
+                      {"Initial Date", C::kAtMost, IndexValue::Number(250)},
+                      {"x-Vendor", C::kEquals, IndexValue::Text("VMware, Inc.")}}),
+              ElementsAre("b"));
+  EXPECT_THAT(locate({{"State", C::kEquals, IndexValue::Number(2)},
+                      {"Name", C::kEquals, IndexValue::Text("alpha")}}),
+              IsEmpty());
+  EXPECT_THAT(locate({{"No Such Attribute", C::kEquals, IndexValue::Number(2)}}), IsEmpty());
+  // Text ranges compare bytewise.
+  EXPECT_THAT(locate({{"Name", C::kAtLeast, IndexValue::Text("epsilon")},
+                      {"Name", C::kAtMost, IndexValue::Text("gamma")}}),
+              ElementsAre("e", "d", "c"));
+  // Paging: maximum items and offset.
+  EXPECT_THAT(locate({}, 2), ElementsAre("e", "d"));
+  EXPECT_THAT(locate({}, 2, 2), ElementsAre("c", "b"));
+  EXPECT_THAT(locate({}, 2, 4), ElementsAre("a"));
+  EXPECT_THAT(locate({}, std::nullopt, 3), ElementsAre("b", "a"));
+  EXPECT_THAT(locate({}, 0), IsEmpty());
+  EXPECT_THAT(locate({{"State", C::kEquals, IndexValue::Number(2)}}, 1, 1), ElementsAre("c"));
+}
+
+TEST_F(SqliteStoreTest, LocateMatchesEachConditionByAnyEntryAndListsObjectsOnce) {
+  auto store = Open();
+  ObjectRecord r = MakeRecord("multi");
+  r.index = {{"Name", IndexValue::Text("one")},
+             {"Name", IndexValue::Text("two")},
+             {"Initial Date", IndexValue::Number(10)},
+             {"Initial Date", IndexValue::Number(20)}};
+  ASSERT_TRUE(store->Insert(r).ok());
+  using C = Condition;
+  EXPECT_THAT(*store->Locate(MakeQuery("t1", {{"Name", C::kEquals, IndexValue::Text("one")},
+                                              {"Name", C::kEquals, IndexValue::Text("two")}})),
+              ElementsAre("multi"));
+  EXPECT_THAT(
+      *store->Locate(MakeQuery("t1", {{"Initial Date", C::kAtLeast, IndexValue::Number(0)}})),
+      ElementsAre("multi"));
+  EXPECT_THAT(*store->Locate(MakeQuery("t1", {{"Name", C::kAtLeast, IndexValue::Text("")}})),
+              ElementsAre("multi"));
+  // Update replaces the index: old names no longer match.
+  r.revision = 1;
+  r.index = {{"Name", IndexValue::Text("three")}};
+  ASSERT_TRUE(store->Update(r).ok());
+  EXPECT_THAT(*store->Locate(MakeQuery("t1", {{"Name", C::kEquals, IndexValue::Text("one")}})),
+              IsEmpty());
+  EXPECT_THAT(*store->Locate(MakeQuery("t1", {{"Name", C::kEquals, IndexValue::Text("three")}})),
+              ElementsAre("multi"));
+}
+
+TEST_F(SqliteStoreTest, UpdateIsOptimistic) {
+  auto store = Open();
+  ASSERT_TRUE(store->Insert(MakeRecord("u")).ok());
+  ObjectRecord first = *store->Get("t1", "u");
+  ObjectRecord second = first;
+  first.state = 2;
+  ASSERT_TRUE(store->Update(first).ok());
+  second.state = 5;
+  Status st = store->Update(second);  // based on revision 1, now stale
+  EXPECT_TRUE(IsConcurrentUpdate(st)) << st.ToString();
+  EXPECT_FALSE(IsConcurrentUpdate(NotFoundError("x")));
+  ObjectRecord now = *store->Get("t1", "u");
+  EXPECT_EQ(now.state, 2u);
+  EXPECT_EQ(now.revision, 2);
+  // Re-read and retry succeeds.
+  now.state = 5;
+  ASSERT_TRUE(store->Update(now).ok());
+  EXPECT_EQ(store->Get("t1", "u")->revision, 3);
+  ObjectRecord ghost = MakeRecord("ghost");
+  ghost.revision = 1;
+  EXPECT_EQ(store->Update(ghost).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentUpdatesOfOneObjectLoseNothing) {
+  auto store = Open();
+  ObjectRecord r = MakeRecord("counter");
+  r.root_key_version = 0;
+  ASSERT_TRUE(store->Insert(r).ok());
+  constexpr int kThreads = 4, kIncrements = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements;) {
+        ObjectRecord cur = *store->Get("t1", "counter");
+        cur.root_key_version += 1;
+        Status st = store->Update(cur);
+        if (st.ok()) {
+          ++i;
+        } else {
+          ASSERT_TRUE(IsConcurrentUpdate(st)) << st.ToString();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ObjectRecord end = *store->Get("t1", "counter");
+  EXPECT_EQ(end.root_key_version, static_cast<uint32_t>(kThreads * kIncrements));
+  EXPECT_EQ(end.revision, 1 + kThreads * kIncrements);
+}
+
+TEST_F(SqliteStoreTest, Clients) {
+  auto store = Open();
+  EXPECT_THAT(*store->ListClients(), IsEmpty());
+  ClientRecord vc{"vcenter", "t1", "CN=vcenter", "ab01", "-----BEGIN CERTIFICATE-----\n", 1700};
+  ClientRecord host{"host-1", "t1", "CN=host-1", "cd02", "pem2", 1800};
+  ASSERT_TRUE(store->PutClient(vc).ok());
+  ASSERT_TRUE(store->PutClient(host).ok());
+  EXPECT_THAT(*store->ListClients(), ElementsAre(host, vc));  // by name
+  EXPECT_EQ(*store->FindClientByFingerprint("ab01"), vc);
+  EXPECT_EQ(store->FindClientByFingerprint("ffff").status().code(), StatusCode::kNotFound);
+
+  ClientRecord same_name = host;
+  same_name.sha256_fingerprint = "ee03";
+  EXPECT_EQ(store->PutClient(same_name).code(), StatusCode::kAlreadyExists);
+  ClientRecord same_fp = host;
+  same_fp.name = "other";
+  EXPECT_EQ(store->PutClient(same_fp).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->PutClient({"", "t1", "", "aa", "", 0}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->PutClient({"n", "t1", "", "", "", 0}).code(), StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(store->RemoveClient("vcenter").ok());
+  EXPECT_EQ(store->RemoveClient("vcenter").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->FindClientByFingerprint("ab01").status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(*store->ListClients(), ElementsAre(host));
+}
+
+TEST_F(SqliteStoreTest, ErrorsDoNotLeakRecordContents) {
+  auto store = Open();
+  ObjectRecord r = MakeRecord("u");
+  r.attributes = {'S', 'E', 'C', 'R', 'E', 'T'};
+  ASSERT_TRUE(store->Insert(r).ok());
+  Status st = store->Insert(r);
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(st.message().find("SECRET"), std::string::npos);
+  EXPECT_EQ(st.message().find("name-u"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
+  ObjectRecord r = MakeRecord("persist");
+  ClientRecord c{"vc", "t1", "CN=vc", "fp", "pem", 5};
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Insert(r).ok());
+    ASSERT_TRUE(store->PutClient(c).ok());
+    r.revision = 1;
+    r.state = 3;
+    ASSERT_TRUE(store->Update(r).ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  r.revision = 2;
+  EXPECT_EQ(*store->Get("t1", "persist"), r);
+  EXPECT_EQ(*store->FindClientByFingerprint("fp"), c);
+  EXPECT_THAT(*store->Locate(MakeQuery(
+                  "t1", {{"Name", Condition::kEquals, IndexValue::Text("name-persist")}})),
+              ElementsAre("persist"));
+}
+
+TEST_F(SqliteStoreTest, RejectsBadPathsAndOptions) {
+  EXPECT_EQ(OpenSqliteStore(":memory:").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenSqliteStore("").status().code(), StatusCode::kInvalidArgument);
+  SqliteOptions bad;
+  bad.max_batch = 0;
+  EXPECT_EQ(OpenSqliteStore(DbPath(), bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(OpenSqliteStore((dir_ / "no" / "such" / "dir.db").string()).ok());
+}
+
+}  // namespace
+}  // namespace vmcrypt::store

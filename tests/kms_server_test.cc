@@ -1,0 +1,508 @@
+// The key server end to end, in-process on 127.0.0.1 (port 0): our KMIP
+// client drives a full key lifecycle, a vCenter-style session, tenants,
+// refused certificates and bad input; afterwards the store files and the
+// audit log are scanned for the key bytes.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "vmcrypt/base/encoding.h"
+#include "vmcrypt/base/file_util.h"
+#include "vmcrypt/kmip/client.h"
+#include "vmcrypt/kmip/tls_socket.h"
+#include "vmcrypt/kms/audit.h"
+#include "vmcrypt/kms/engine.h"
+#include "vmcrypt/kms/init.h"
+#include "vmcrypt/kms/pki.h"
+#include "vmcrypt/kms/root_key.h"
+#include "vmcrypt/kms/server.h"
+#include "vmcrypt/store/sqlite_store.h"
+#include "vmcrypt/ttlv/codec.h"
+#include "vmcrypt/ttlv/tags.h"
+
+namespace vmcrypt::kms {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace vmcrypt::kmip;
+
+class KmsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("vmcrypt-kms-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    InitOptions init;
+    init.dir = dir_.string();
+    ASSERT_TRUE(InitKmsDirectory(init).ok());
+    StartServer();
+  }
+
+  void StartServer() {
+    auto store = store::OpenSqliteStore(P("kms.db"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto rk = SoftwareRootKey::Load(P("root.key"));
+    ASSERT_TRUE(rk.ok());
+    root_key_ = std::move(*rk);
+    auto audit = AuditLog::Open(P("audit.log"));
+    ASSERT_TRUE(audit.ok());
+    audit_ = std::move(*audit);
+    engine_ = std::make_unique<Engine>(store_.get(), root_key_.get(), EngineOptions{});
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.cert_file = P("server.crt");
+    o.key_file = P("server.key");
+    o.idle_timeout = std::chrono::seconds(3);
+    o.io_timeout = std::chrono::seconds(3);
+    auto server = KmsServer::Start(o, engine_.get(), store_.get(), audit_.get(),
+                                   [this](const std::string& line) {
+                                     std::lock_guard<std::mutex> lock(log_mu_);
+                                     log_ += line + "\n";
+                                   });
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    server_.reset();
+    engine_.reset();
+    audit_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string P(const std::string& f) { return (dir_ / f).string(); }
+
+  std::unique_ptr<Client> MakeClient(ProtocolVersion v,
+                                     const std::string& cert = "clients/admin.crt",
+                                     const std::string& key = "clients/admin.key") {
+    ClientOptions o;
+    o.host = "127.0.0.1";
+    o.port = server_->port();
+    o.ca_file = P("ca.crt");
+    o.cert_file = P(cert);
+    o.key_file = P(key);
+    o.version = v;
+    o.io_timeout = std::chrono::seconds(10);
+    auto c = Client::Create(o);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  // A second client in `tenant`, issued by the KMS CA and registered.
+  void AddClient(const std::string& name, const std::string& tenant) {
+    auto ca =
+        CertificateAuthority::Load(*ReadFileToString(P("ca.crt")), *ReadSecretFile(P("ca.key")));
+    ASSERT_TRUE(ca.ok());
+    CertSpec spec;
+    spec.common_name = name;
+    spec.client_auth = true;
+    auto issued = ca->Issue(spec);
+    ASSERT_TRUE(issued.ok());
+    ASSERT_TRUE(
+        WriteFileAtomic(P("clients/" + name + ".crt"), AsBytes(issued->cert_pem), 0644).ok());
+    ASSERT_TRUE(WriteFileAtomic(P("clients/" + name + ".key"), issued->key_pem.span(), 0600).ok());
+    auto info = DescribeCertificate(issued->cert_pem);
+    ASSERT_TRUE(store_
+                    ->PutClient({name, tenant, info->subject, info->sha256_fingerprint,
+                                 issued->cert_pem, 0})
+                    .ok());
+  }
+
+  std::string Log() {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    return log_;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::ObjectStore> store_;
+  std::unique_ptr<SoftwareRootKey> root_key_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<KmsServer> server_;
+  std::mutex log_mu_;
+  std::string log_;
+};
+
+CreateRequest Aes256(const std::string& name = "") {
+  CreateRequest r;
+  r.attributes = {
+      Attribute::Enum("Cryptographic Algorithm",
+                      static_cast<uint32_t>(CryptographicAlgorithm::kAes)),
+      Attribute::Integer("Cryptographic Length", 256),
+      Attribute::Integer("Cryptographic Usage Mask", usage::kEncrypt | usage::kDecrypt)};
+  if (!name.empty()) r.attributes.push_back(Attribute::Name(name));
+  return r;
+}
+
+int64_t StateOf(Client& c, const std::string& uid) {
+  auto a = c.GetAttributes({uid, {"State"}});
+  if (!a.ok() || a->attributes.empty()) return -1;
+  return a->attributes[0].value.int_value();
+}
+
+TEST_F(KmsServerTest, FullLifecycleInEveryVersion) {
+  for (ProtocolVersion v : {kKmip10, kKmip11, kKmip12, kKmip13, kKmip14, kKmip20, kKmip21}) {
+    SCOPED_TRACE(v.ToString());
+    auto client = MakeClient(v);
+    ASSERT_NE(client, nullptr);
+    if (v >= kKmip11) {
+      auto dv = client->DiscoverVersions();
+      ASSERT_TRUE(dv.ok()) << dv.status().ToString();
+      EXPECT_EQ(dv->versions.front(), kKmip21);
+    }
+    const std::string name = "key-" + v.ToString();
+    auto created = client->Create(Aes256(name));
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    const std::string uid = created->uid;
+    EXPECT_EQ(StateOf(*client, uid), static_cast<int64_t>(State::kPreActive));
+
+    GetRequest get;
+    get.uid = uid;
+    auto got = client->Get(get);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_TRUE(got->object.key_block.has_value());
+    EXPECT_EQ(got->object.key_block->key_material.size(), 32u);
+    EXPECT_EQ(got->object.key_block->key_format_type, static_cast<uint32_t>(KeyFormatType::kRaw));
+
+    LocateRequest locate;
+    locate.attributes = {Attribute::Name(name)};
+    auto found = client->Locate(locate);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_EQ(found->uids, std::vector<std::string>{uid});
+
+    ASSERT_TRUE(client->Activate(uid).ok());
+    EXPECT_EQ(StateOf(*client, uid), static_cast<int64_t>(State::kActive));
+    Status active_destroy = client->Destroy(uid);
+    EXPECT_EQ(active_destroy.code(), StatusCode::kPermissionDenied) << active_destroy.ToString();
+    RevokeRequest revoke;
+    revoke.uid = uid;
+    revoke.reason_code = static_cast<uint32_t>(RevocationReasonCode::kCessationOfOperation);
+    ASSERT_TRUE(client->Revoke(revoke).ok());
+    EXPECT_EQ(StateOf(*client, uid), static_cast<int64_t>(State::kDeactivated));
+    ASSERT_TRUE(client->Destroy(uid).ok());
+    EXPECT_EQ(StateOf(*client, uid), static_cast<int64_t>(State::kDestroyed));
+    // Metadata stays; the key material is gone.
+    auto gone = client->Get(get);
+    ASSERT_FALSE(gone.ok());
+    EXPECT_NE(gone.status().message().find("Key Value Not Present"), std::string::npos)
+        << gone.status().message();
+  }
+}
+
+// What a vCenter 7 does (../shared/reference/vsphere-facts.md).
+TEST_F(KmsServerTest, VCenterStyleSession) {
+  // Health probe: a bare TCP connect-and-close must not disturb the server.
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(server_->port());
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    close(fd);
+  }
+  auto vc = MakeClient(kKmip11);
+  ASSERT_NE(vc, nullptr);
+  ASSERT_TRUE(vc->DiscoverVersions().ok());
+  ASSERT_TRUE(vc->DiscoverVersions().ok());
+
+  auto query = vc->Query({static_cast<uint32_t>(QueryFunction::kQueryServerInformation)});
+  ASSERT_TRUE(query.ok()) << query.status().ToString();
+  EXPECT_EQ(query->vendor_identification, "vmcrypt");
+
+  auto created = vc->Create(Aes256());  // no Name
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string uid = created->uid;
+
+  // Get Attributes one name at a time; absent x- attributes are Success, empty.
+  for (const char* name : {"State", "x-Product_Version", "x-Vendor", "x-Product", "x-Identifier",
+                           "x-Component", "x-Name"}) {
+    auto a = vc->GetAttributes({uid, {name}});
+    ASSERT_TRUE(a.ok()) << name << ": " << a.status().ToString();
+    EXPECT_EQ(a->uid, uid);
+    EXPECT_EQ(a->attributes.size(), std::string(name) == "State" ? 1u : 0u) << name;
+  }
+
+  // Batched Add Attribute, with Unique Batch Item IDs echoed.
+  auto add_batch = [&](std::vector<Attribute> attrs) {
+    RequestMessage req;
+    for (Attribute& a : attrs) {
+      auto p = AddAttributeRequest{uid, a}.Encode(kKmip11);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      req.items.push_back({Operation::kAddAttribute, std::nullopt, std::nullopt, *p, std::nullopt});
+    }
+    auto resp = vc->Send(req);
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    ASSERT_EQ(resp->items.size(), attrs.size());
+    EXPECT_EQ(resp->version, kKmip11);
+    for (const auto& item : resp->items) {
+      EXPECT_TRUE(item.ok()) << item.ToStatus().ToString();
+      EXPECT_TRUE(item.unique_batch_item_id.has_value());
+    }
+  };
+  add_batch({Attribute::Text("x-Product_Version", "7.0.3 build-19480866"),
+             Attribute::Text("x-Vendor", "VMware, Inc."),
+             Attribute::Text("x-Product", "VMware vSphere")});
+  add_batch({Attribute::Text("x-Component", "Virtual Machine"), Attribute::Text("x-Name", "vm-01"),
+             Attribute::Text("x-Identifier", "42a1c0de-1111-2222-3333-444455556666")});
+  auto vendor = vc->GetAttributes({uid, {"x-Vendor"}});
+  ASSERT_TRUE(vendor.ok());
+  ASSERT_EQ(vendor->attributes.size(), 1u);
+  EXPECT_EQ(vendor->attributes[0].value.text(), "VMware, Inc.");
+
+  ASSERT_EQ(StateOf(*vc, uid), static_cast<int64_t>(State::kPreActive));
+  ASSERT_TRUE(vc->Activate(uid).ok());
+  GetRequest get;
+  get.uid = uid;  // no Key Format Type: answered Raw, 32 bytes
+  auto key = vc->Get(get);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->object.key_block->key_format_type, static_cast<uint32_t>(KeyFormatType::kRaw));
+  EXPECT_EQ(key->object.key_block->key_material.size(), 32u);
+
+  // Custom attributes of other types round-trip too (not only text).
+  auto add_int = vc->AddAttribute({uid, Attribute::Integer("x-Count", 7)});
+  ASSERT_TRUE(add_int.ok()) << add_int.status().ToString();
+  auto add_date = vc->AddAttribute({uid, Attribute::DateTime("x-When", 1700000000)});
+  ASSERT_TRUE(add_date.ok());
+  auto typed = vc->GetAttributes({uid, {"x-Count", "x-When"}});
+  ASSERT_TRUE(typed.ok());
+  ASSERT_EQ(typed->attributes.size(), 2u);
+  EXPECT_EQ(typed->attributes[0].value.type(), ttlv::ItemType::kInteger);
+  EXPECT_EQ(typed->attributes[1].value.int_value(), 1700000000);
+}
+
+TEST_F(KmsServerTest, TenantsSeeOnlyTheirObjects) {
+  AddClient("other", "tenant-b");
+  auto a = MakeClient(kKmip14);
+  auto b = MakeClient(kKmip14, "clients/other.crt", "clients/other.key");
+  ASSERT_NE(b, nullptr);
+  auto created = a->Create(Aes256("shared-name"));
+  ASSERT_TRUE(created.ok());
+  GetRequest get;
+  get.uid = created->uid;
+  auto r = b->Get(get);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().ToString();
+  EXPECT_EQ(b->Destroy(created->uid).code(), StatusCode::kNotFound);
+  LocateRequest locate;
+  locate.attributes = {Attribute::Name("shared-name")};
+  auto found = b->Locate(locate);
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->uids.empty());
+  EXPECT_EQ(a->Locate(locate)->uids.size(), 1u);
+}
+
+TEST_F(KmsServerTest, RefusesUnknownCertificatesAndKeepsServing) {
+  // A client certificate from another CA, never registered.
+  auto other_ca = CertificateAuthority::Create("intruder CA", 30);
+  CertSpec spec;
+  spec.common_name = "intruder";
+  spec.client_auth = true;
+  auto intruder = other_ca->Issue(spec);
+  ASSERT_TRUE(WriteFileAtomic(P("intruder.crt"), AsBytes(intruder->cert_pem), 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(P("intruder.key"), intruder->key_pem.span(), 0600).ok());
+  auto bad = MakeClient(kKmip14, "intruder.crt", "intruder.key");
+  auto r = bad->DiscoverVersions();
+  ASSERT_FALSE(r.ok());
+  // The server keeps serving the others.
+  auto good = MakeClient(kKmip14);
+  EXPECT_TRUE(good->DiscoverVersions().ok());
+  const std::string log = Log();
+  EXPECT_NE(log.find("unknown client certificate (subject \"CN=intruder,O=vmcrypt\", sha256 " +
+                     DescribeCertificate(intruder->cert_pem)->sha256_fingerprint + ")"),
+            std::string::npos)
+      << log;
+  // A removed client is refused from then on.
+  ASSERT_TRUE(store_->RemoveClient("admin").ok());
+  auto removed = MakeClient(kKmip14);
+  EXPECT_FALSE(removed->DiscoverVersions().ok());
+}
+
+// Sends raw bytes over an admin TLS connection; returns the reply (empty if
+// the server closed the connection).
+std::string RawExchange(uint16_t port, const std::string& dir, const std::vector<uint8_t>& bytes,
+                        bool expect_reply = true) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_use_certificate_chain_file(ctx, (dir + "/clients/admin.crt").c_str());
+  SSL_CTX_use_PrivateKey_file(ctx, (dir + "/clients/admin.key").c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_load_verify_locations(ctx, (dir + "/ca.crt").c_str(), nullptr);
+  auto deadline = TlsSocket::Clock::now() + std::chrono::seconds(10);
+  auto sock = TlsSocket::Connect(ctx, "127.0.0.1", port, "127.0.0.1", nullptr, deadline);
+  std::string out;
+  if (sock.ok()) {
+    if ((*sock)->WriteAll(bytes, deadline).ok() && expect_reply) {
+      std::vector<uint8_t> header(8);
+      if ((*sock)->ReadExact(header, deadline).ok()) {
+        auto size = ttlv::MessageSize(header);
+        if (size.ok()) {
+          std::vector<uint8_t> msg(*size);
+          std::copy(header.begin(), header.end(), msg.begin());
+          if ((*sock)->ReadExact(std::span<uint8_t>(msg).subspan(8), deadline).ok()) {
+            out.assign(msg.begin(), msg.end());
+          }
+        }
+      }
+    }
+    (*sock)->Shutdown();
+  }
+  SSL_CTX_free(ctx);
+  return out;
+}
+
+ResponseMessage Parse(const std::string& wire) {
+  auto item = ttlv::Decode(AsBytes(wire));
+  EXPECT_TRUE(item.ok());
+  auto m = DecodeResponse(*item);
+  EXPECT_TRUE(m.ok());
+  return *m;
+}
+
+TEST_F(KmsServerTest, BadInputGetsInvalidMessageAndHurtsNoOne) {
+  // A well-framed message whose body is not valid TTLV, with a readable
+  // 1.2 header: Invalid Message, answered in 1.2.
+  RequestMessage ok_req;
+  ok_req.version = kKmip12;
+  ok_req.items.push_back({Operation::kDiscoverVersions, std::nullopt, std::nullopt,
+                          ttlv::Item::Structure(ttlv::tag::kRequestPayload), std::nullopt});
+  auto tree = EncodeRequest(ok_req);
+  auto wire = ttlv::Encode(*tree);
+  std::vector<uint8_t> bad(wire->begin(), wire->end());
+  bad[bad.size() - 9] = 0x0C;  // a non-zero padding byte inside the batch item
+  std::string reply = RawExchange(server_->port(), dir_.string(), bad);
+  ASSERT_FALSE(reply.empty());
+  ResponseMessage r = Parse(reply);
+  EXPECT_EQ(r.version, kKmip12);
+  ASSERT_EQ(r.items.size(), 1u);
+  EXPECT_EQ(r.items[0].reason, ResultReason::kInvalidMessage);
+
+  // Not a KMIP message at all: Invalid Message, then the connection closes.
+  std::vector<uint8_t> junk = {'G', 'E', 'T', ' ', '/', ' ', 'H',
+                               'T', 'T', 'P', '/', '1', '.', '1'};
+  reply = RawExchange(server_->port(), dir_.string(), junk);
+  ASSERT_FALSE(reply.empty());
+  EXPECT_EQ(Parse(reply).items[0].reason, ResultReason::kInvalidMessage);
+
+  // Over the 1 MiB limit: refused from the header alone.
+  std::vector<uint8_t> huge = {0x42, 0x00, 0x78, 0x01, 0x00, 0x20, 0x00, 0x00};
+  reply = RawExchange(server_->port(), dir_.string(), huge);
+  ASSERT_FALSE(reply.empty());
+  EXPECT_NE(Parse(reply).items[0].message->find("exceeds the limit"), std::string::npos);
+
+  // A client that stops mid-message is dropped after the I/O timeout (3 s
+  // here), one that sends nothing after the idle timeout (3 s); meanwhile
+  // others are served at once.
+  auto stalled = [&](size_t send_bytes, std::chrono::steady_clock::duration* closed_after) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_use_certificate_chain_file(ctx, P("clients/admin.crt").c_str());
+    SSL_CTX_use_PrivateKey_file(ctx, P("clients/admin.key").c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_load_verify_locations(ctx, P("ca.crt").c_str(), nullptr);
+    auto deadline = TlsSocket::Clock::now() + std::chrono::seconds(20);
+    auto sock =
+        TlsSocket::Connect(ctx, "127.0.0.1", server_->port(), "127.0.0.1", nullptr, deadline);
+    ASSERT_TRUE(sock.ok());
+    auto t0 = std::chrono::steady_clock::now();
+    if (send_bytes > 0) {
+      ASSERT_TRUE(
+          (*sock)->WriteAll(std::span<const uint8_t>(wire->data(), send_bytes), deadline).ok());
+    }
+    std::vector<uint8_t> byte(1);
+    EXPECT_FALSE((*sock)->ReadExact(byte, deadline).ok());  // the server hangs up
+    *closed_after = std::chrono::steady_clock::now() - t0;
+    (*sock)->Shutdown();
+    SSL_CTX_free(ctx);
+  };
+  std::chrono::steady_clock::duration mid_message{}, idle{};
+  std::thread half([&] { stalled(20, &mid_message); });
+  std::thread silent([&] { stalled(0, &idle); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto client = MakeClient(kKmip14);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client->DiscoverVersions().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  half.join();
+  silent.join();
+  EXPECT_GE(mid_message, std::chrono::milliseconds(2500));
+  EXPECT_LT(mid_message, std::chrono::seconds(10));
+  EXPECT_GE(idle, std::chrono::milliseconds(2500));
+  EXPECT_LT(idle, std::chrono::seconds(10));
+}
+
+TEST_F(KmsServerTest, NoKeyBytesInTheStoreFilesOrTheAuditLog) {
+  auto client = MakeClient(kKmip14);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i) {
+    auto created = client->Create(Aes256("scan-" + std::to_string(i)));
+    ASSERT_TRUE(created.ok());
+    GetRequest get;
+    get.uid = created->uid;
+    auto got = client->Get(get);
+    ASSERT_TRUE(got.ok());
+    const SecretBytes& k = got->object.key_block->key_material;
+    keys.emplace_back(reinterpret_cast<const char*>(k.data()), k.size());
+  }
+  // A registered key (secret data) too.
+  RegisterRequest reg;
+  reg.object_type = ObjectType::kSecretData;
+  const std::string secret = "registered secret 0123456789abcdef";
+  KeyBlock block;
+  block.key_format_type = static_cast<uint32_t>(KeyFormatType::kOpaque);
+  block.key_material = SecretBytes(AsBytes(secret));
+  reg.object.type = ObjectType::kSecretData;
+  reg.object.fields = {ttlv::Item::Enumeration(0x420086, 2)};  // Secret Data Type: Seed
+  reg.object.key_block = std::move(block);
+  auto registered = client->Register(reg);
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  keys.push_back(secret);
+  client->Close();
+  server_->Shutdown();
+  server_.reset();
+  engine_.reset();
+  audit_.reset();
+  store_.reset();
+  for (const char* f : {"kms.db", "kms.db-wal", "kms.db-shm", "audit.log"}) {
+    if (!fs::exists(P(f))) continue;
+    std::ifstream in(P(f), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string content = ss.str();
+    for (const std::string& k : keys) {
+      EXPECT_EQ(content.find(k), std::string::npos) << "key bytes found in " << f;
+    }
+  }
+  // The audit log recorded the operations, with the client.
+  std::string audit = *ReadFileToString(P("audit.log"));
+  EXPECT_NE(audit.find("\"operation\":\"Create\""), std::string::npos);
+  EXPECT_NE(audit.find("\"subject\":\"CN=admin,O=vmcrypt\""), std::string::npos);
+}
+
+// Software nobody here wrote: PyKMIP's client (Debian python3-pykmip).
+TEST_F(KmsServerTest, PyKmipClientDrivesOurServer) {
+  const std::string cmd = "/usr/bin/python3 " + std::string(VMCRYPT_SOURCE_DIR) +
+                          "/tests/pykmip/drive_our_server.py --port " +
+                          std::to_string(server_->port()) + " --ca " + P("ca.crt") + " --cert " +
+                          P("clients/admin.crt") + " --key " + P("clients/admin.key") + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out << "\n(needs Debian package python3-pykmip)";
+  EXPECT_NE(out.find("passed, 0 failed"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace vmcrypt::kms

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Drives a vmcrypt KMS with PyKMIP's own client (kmip.pie.client.ProxyKmipClient):
+software nobody here wrote. Each step checks the answer; prints one line per
+step and exits non-zero on the first failure.
+
+    /usr/bin/python3 tests/pykmip/drive_our_server.py --port P --ca CA --cert CRT --key KEY
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+from kmip import enums
+from kmip.pie import client as pie_client
+from kmip.pie import objects
+from kmip.core.factories import attributes as attr_factory
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--ca", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    a = ap.parse_args()
+
+    conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    conf.write("[client]\n")
+    conf.close()
+    steps = 0
+
+    def check(cond, what):
+        nonlocal steps
+        if not cond:
+            print("FAIL: " + what)
+            sys.exit(1)
+        steps += 1
+        print("ok: " + what)
+
+    try:
+        with pie_client.ProxyKmipClient(hostname=a.host, port=a.port, cert=a.cert, key=a.key,
+                                        ca=a.ca, ssl_version="PROTOCOL_TLSv1_2",
+                                        config_file=conf.name) as c:
+            uid = c.create(enums.CryptographicAlgorithm.AES, 256, name="pykmip-made",
+                           cryptographic_usage_mask=[enums.CryptographicUsageMask.ENCRYPT,
+                                                     enums.CryptographicUsageMask.DECRYPT])
+            check(isinstance(uid, str) and len(uid) > 0, "create AES-256 -> %s" % uid)
+
+            key = c.get(uid)
+            check(isinstance(key, objects.SymmetricKey) and len(key.value) == 32,
+                  "get returns a 32-byte symmetric key")
+            check(key.cryptographic_algorithm == enums.CryptographicAlgorithm.AES,
+                  "get: algorithm AES")
+
+            material = bytes(range(16))
+            reg = objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 128, material,
+                                       name="pykmip-registered")
+            rid = c.register(reg)
+            check(isinstance(rid, str) and rid != uid, "register AES-128 -> %s" % rid)
+            back = c.get(rid)
+            check(back.value == material, "get of the registered key returns its bytes")
+
+            _, attrs = c.get_attributes(uid, ["State", "Cryptographic Length", "Name"])
+            by_name = {x.attribute_name.value: x.attribute_value for x in attrs}
+            check(by_name["State"].value == enums.State.PRE_ACTIVE, "get_attributes: Pre-Active")
+            check(by_name["Cryptographic Length"].value == 256, "get_attributes: length 256")
+            check(by_name["Name"].name_value.value == "pykmip-made", "get_attributes: name")
+
+            names = c.get_attribute_list(uid)
+            check("State" in names and "Unique Identifier" in names and "Name" in names,
+                  "get_attribute_list lists State, Unique Identifier, Name")
+
+            f = attr_factory.AttributeFactory()
+            found = c.locate(attributes=[f.create_attribute(enums.AttributeType.NAME, "pykmip-made")])
+            check(found == [uid], "locate by name finds exactly the key")
+
+            c.activate(uid)
+            _, attrs = c.get_attributes(uid, ["State"])
+            check(attrs[0].attribute_value.value == enums.State.ACTIVE, "activate -> Active")
+
+            c.revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, uid)
+            _, attrs = c.get_attributes(uid, ["State"])
+            check(attrs[0].attribute_value.value == enums.State.DEACTIVATED, "revoke -> Deactivated")
+
+            c.destroy(uid)
+            _, attrs = c.get_attributes(uid, ["State"])
+            check(attrs[0].attribute_value.value == enums.State.DESTROYED, "destroy -> Destroyed")
+            try:
+                c.get(uid)
+                check(False, "get of a destroyed key fails")
+            except Exception as e:  # PyKMIP raises KmipOperationFailure
+                check("Key Value Not Present" in str(e) or "KEY_VALUE_NOT_PRESENT" in str(e),
+                      "get of a destroyed key fails: Key Value Not Present")
+            try:
+                c.get("no-such-id")
+                check(False, "get of an unknown id fails")
+            except Exception as e:
+                check("ITEM_NOT_FOUND" in str(e) or "Item Not Found" in str(e),
+                      "get of an unknown id fails: Item Not Found")
+    finally:
+        os.unlink(conf.name)
+    print("%d passed, 0 failed" % steps)
+
+
+if __name__ == "__main__":
+    main()
