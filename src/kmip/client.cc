@@ -126,6 +126,7 @@ Result<ResponseMessage> Client::Send(RequestMessage request) {
   }
   const auto deadline = Clock::now() + options_.io_timeout;
   TlsSocket& sock = conn_->socket();
+  const std::string peer = sock.peer();  // `sock` dies with Close()
   Status written = sock.WriteAll(wire, deadline);
   if (!written.ok()) {
     Close();
@@ -138,7 +139,7 @@ Result<ResponseMessage> Client::Send(RequestMessage request) {
   Result<size_t> size = read.ok() ? ttlv::MessageSize(header, limits) : Result<size_t>(read);
   if (!size.ok()) {
     Close();
-    return size.status().WithContext("response from " + sock.peer());
+    return size.status().WithContext("response from " + peer);
   }
   ttlv::Bytes message(*size);
   std::copy(header.begin(), header.end(), message.begin());
@@ -150,7 +151,7 @@ Result<ResponseMessage> Client::Send(RequestMessage request) {
   Result<ttlv::Item> response_tree = ttlv::Decode(message, limits);
   if (!response_tree.ok()) {
     Close();
-    return response_tree.status().WithContext("malformed response from " + sock.peer());
+    return response_tree.status().WithContext("malformed response from " + peer);
   }
   ASSIGN_OR_RETURN(ResponseMessage response, DecodeResponse(*response_tree));
 
@@ -168,8 +169,7 @@ Result<ResponseMessage> Client::Send(RequestMessage request) {
           return r.unique_batch_item_id == req.unique_batch_item_id;
         });
     if (it == response.items.end()) {
-      return InvalidArgumentError("response from " + sock.peer() +
-                                  " lacks an answer to a batch item");
+      return InvalidArgumentError("response from " + peer + " lacks an answer to a batch item");
     }
     ordered.push_back(std::move(*it));
   }

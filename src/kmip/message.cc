@@ -33,39 +33,8 @@ Status ResponseBatchItem::ToStatus() const {
     text = status == ResultStatus::kOperationPending ? "Operation Pending" : "Operation Failed";
   }
   if (message.has_value() && !message->empty()) text += ": " + *message;
-  StatusCode code = StatusCode::kInternal;
-  switch (reason.value_or(ResultReason::kGeneralFailure)) {
-    case ResultReason::kItemNotFound:
-      code = StatusCode::kNotFound;
-      break;
-    case ResultReason::kAuthenticationNotSuccessful:
-      code = StatusCode::kUnauthenticated;
-      break;
-    case ResultReason::kPermissionDenied:
-      code = StatusCode::kPermissionDenied;
-      break;
-    case ResultReason::kInvalidMessage:
-    case ResultReason::kInvalidField:
-    case ResultReason::kMissingData:
-      code = StatusCode::kInvalidArgument;
-      break;
-    case ResultReason::kOperationNotSupported:
-    case ResultReason::kFeatureNotSupported:
-    case ResultReason::kKeyFormatTypeNotSupported:
-      code = StatusCode::kUnimplemented;
-      break;
-    case ResultReason::kIllegalOperation:
-    case ResultReason::kObjectArchived:
-      code = StatusCode::kFailedPrecondition;
-      break;
-    case ResultReason::kObjectAlreadyExists:
-      code = StatusCode::kAlreadyExists;
-      break;
-    default:
-      code = StatusCode::kInternal;
-      break;
-  }
-  return Status(code, text);
+  const ResultReason r = reason.value_or(ResultReason::kGeneralFailure);
+  return Status(StatusCodeFor(r), text).WithDetail(static_cast<int32_t>(r));
 }
 
 Result<Item> EncodeRequest(const RequestMessage& m) {

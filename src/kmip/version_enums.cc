@@ -19,6 +19,37 @@ bool ParseProtocolVersion(const std::string& text, ProtocolVersion* out) {
   return true;
 }
 
+StatusCode StatusCodeFor(ResultReason reason) {
+  switch (reason) {
+    case ResultReason::kItemNotFound:
+      return StatusCode::kNotFound;
+    case ResultReason::kAuthenticationNotSuccessful:
+      return StatusCode::kUnauthenticated;
+    case ResultReason::kPermissionDenied:
+      return StatusCode::kPermissionDenied;
+    case ResultReason::kInvalidMessage:
+    case ResultReason::kInvalidField:
+    case ResultReason::kMissingData:
+      return StatusCode::kInvalidArgument;
+    case ResultReason::kOperationNotSupported:
+    case ResultReason::kFeatureNotSupported:
+    case ResultReason::kKeyFormatTypeNotSupported:
+    case ResultReason::kKeyCompressionTypeNotSupported:
+      return StatusCode::kUnimplemented;
+    case ResultReason::kIllegalOperation:
+    case ResultReason::kObjectArchived:
+    case ResultReason::kKeyValueNotPresent:
+      return StatusCode::kFailedPrecondition;
+    case ResultReason::kObjectAlreadyExists:
+      return StatusCode::kAlreadyExists;
+    case ResultReason::kIndexOutOfBounds:
+    case ResultReason::kResponseTooLarge:
+      return StatusCode::kOutOfRange;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
 std::string_view OperationName(Operation op) {
   return ttlv::dict::EnumSpecName("Operation", static_cast<uint32_t>(op));
 }

@@ -13,40 +13,8 @@ using kmip::ResultReason;
 namespace tag = ttlv::tag;
 
 Status Fail(ResultReason reason, std::string message) {
-  StatusCode code = StatusCode::kInternal;
-  switch (reason) {
-    case ResultReason::kItemNotFound:
-      code = StatusCode::kNotFound;
-      break;
-    case ResultReason::kPermissionDenied:
-      code = StatusCode::kPermissionDenied;
-      break;
-    case ResultReason::kInvalidMessage:
-    case ResultReason::kInvalidField:
-    case ResultReason::kMissingData:
-      code = StatusCode::kInvalidArgument;
-      break;
-    case ResultReason::kOperationNotSupported:
-    case ResultReason::kFeatureNotSupported:
-    case ResultReason::kKeyFormatTypeNotSupported:
-    case ResultReason::kKeyCompressionTypeNotSupported:
-      code = StatusCode::kUnimplemented;
-      break;
-    case ResultReason::kIllegalOperation:
-    case ResultReason::kKeyValueNotPresent:
-      code = StatusCode::kFailedPrecondition;
-      break;
-    case ResultReason::kObjectAlreadyExists:
-      code = StatusCode::kAlreadyExists;
-      break;
-    case ResultReason::kIndexOutOfBounds:
-    case ResultReason::kResponseTooLarge:
-      code = StatusCode::kOutOfRange;
-      break;
-    default:
-      break;
-  }
-  return Status(code, std::move(message)).WithDetail(static_cast<int32_t>(reason));
+  return Status(kmip::StatusCodeFor(reason), std::move(message))
+      .WithDetail(static_cast<int32_t>(reason));
 }
 
 ResultReason ReasonOf(const Status& s) {

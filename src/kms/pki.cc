@@ -11,31 +11,19 @@
 
 #include <cstdio>
 
+#include "vmcrypt/crypto/openssl.h"
+
 namespace vmcrypt::kms {
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using ReqPtr = std::unique_ptr<X509_REQ, Deleter<X509_REQ, X509_REQ_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME, X509_NAME_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
+using crypto::BignumPtr;
+using crypto::BioPtr;
+using crypto::X509ExtensionPtr;
+using crypto::X509Ptr;
+using crypto::X509ReqPtr;
+using PkeyPtr = crypto::EvpPkeyPtr;
 
-std::string Errors() {
-  std::string out;
-  unsigned long e;
-  while ((e = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
+std::string Errors() { return crypto::OpenSslErrorString(); }
 
 Result<PkeyPtr> NewKey() {
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
@@ -87,7 +75,7 @@ Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& value)
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
     return InvalidArgumentError("bad certificate extension '" + value + "': " + Errors());
   }
@@ -99,7 +87,7 @@ Status BuildAndSign(X509* cert, X509* issuer_cert, EVP_PKEY* issuer_key, const C
                     bool is_ca) {
   X509_set_version(cert, X509_VERSION_3);
   // 159-bit random serial (RFC 5280 §4.1.2.2: positive, at most 20 octets).
-  std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>> serial(BN_new());
+  BignumPtr serial(BN_new());
   if (!serial || BN_rand(serial.get(), 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) == nullptr) {
     return InternalError("cannot make a serial number: " + Errors());
@@ -222,7 +210,7 @@ Result<IssuedCertificate> CertificateAuthority::Issue(const CertSpec& spec) cons
 Result<std::string> CertificateAuthority::SignCsr(std::string_view csr_pem,
                                                   const CertSpec& spec) const {
   BioPtr bio = MemBio(csr_pem);
-  ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   if (!req) {
     ERR_clear_error();
     return InvalidArgumentError("not a PEM certificate request (CSR)");

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "vmcrypt/base/status.h"
+
 namespace vmcrypt::kmip {
 
 enum class Operation : uint32_t {
@@ -214,6 +216,10 @@ inline constexpr int32_t kMacGenerate = 0x80;
 inline constexpr int32_t kMacVerify = 0x100;
 inline constexpr int32_t kDeriveKey = 0x200;
 }  // namespace usage
+
+// The Status code that best matches a KMIP Result Reason (Item Not Found ->
+// NOT_FOUND, Permission Denied -> PERMISSION_DENIED, ...; INTERNAL otherwise).
+StatusCode StatusCodeFor(ResultReason reason);
 
 // Spec-style names for messages: "Get Attributes", "Item Not Found"; empty
 // when the dictionary has none.
