@@ -21,6 +21,9 @@ void AddKmsCommands(CLI::App& app, Action* action);
 // Adds `vmcrypt kmip call ...` under `kmip`.
 void AddKmipCallCommand(CLI::App& kmip, Action* action);
 
+// Adds `vmcrypt kmip replay ...` under `kmip`.
+void AddKmipReplayCommand(CLI::App& kmip, Action* action);
+
 }  // namespace vmcrypt::cli
 
 #endif  // VMCRYPT_SRC_CLI_COMMANDS_H_

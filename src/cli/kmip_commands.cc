@@ -1,4 +1,4 @@
-// `vmcrypt kmip decode|encode|call`: tools for anyone who debugs a KMS.
+// `vmcrypt kmip decode|encode|call|replay`: tools for anyone who debugs a KMS.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -82,6 +82,7 @@ void AddKmipCommands(CLI::App& app, Action* action) {
   enc->callback([action, encode] { *action = [encode] { return RunEncode(*encode); }; });
 
   AddKmipCallCommand(*kmip, action);
+  AddKmipReplayCommand(*kmip, action);
 }
 
 }  // namespace vmcrypt::cli

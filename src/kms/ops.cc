@@ -19,6 +19,8 @@ constexpr Operation kOperations[] = {
     Operation::kAddAttribute, Operation::kModifyAttribute,  Operation::kDeleteAttribute,
     Operation::kActivate,     Operation::kRevoke,           Operation::kDestroy,
     Operation::kQuery,        Operation::kDiscoverVersions, Operation::kSetAttribute,
+    Operation::kEncrypt,      Operation::kDecrypt,          Operation::kMac,
+    Operation::kRngRetrieve,
 };
 
 constexpr kmip::ObjectType kObjectTypes[] = {
@@ -147,6 +149,14 @@ Result<ttlv::Item> Ops::Run(Operation op, const ttlv::Item& p, std::string* uid)
       return Revoke(p, uid);
     case Operation::kDestroy:
       return Destroy(p, uid);
+    case Operation::kEncrypt:
+      return Encrypt(p, uid);
+    case Operation::kDecrypt:
+      return Decrypt(p, uid);
+    case Operation::kMac:
+      return Mac(p, uid);
+    case Operation::kRngRetrieve:
+      return RngRetrieve(p);
     default: {
       std::string_view name = kmip::OperationName(op);
       return Fail(
@@ -188,6 +198,12 @@ Result<ttlv::Item> Ops::Query(const ttlv::Item& p) {
         for (Operation op : kOperations) {
           if (op == Operation::kSetAttribute && !v_.is_v2()) continue;
           if (op == Operation::kDiscoverVersions && v_ < kmip::kKmip11) continue;
+          // The cryptographic services arrived in KMIP 1.2 (1.2 §4.29-§4.35).
+          if ((op == Operation::kEncrypt || op == Operation::kDecrypt || op == Operation::kMac ||
+               op == Operation::kRngRetrieve) &&
+              v_ < kmip::kKmip12) {
+            continue;
+          }
           resp.operations.push_back(static_cast<uint32_t>(op));
         }
         break;

@@ -3,6 +3,7 @@
 #ifndef VMCRYPT_SRC_KMS_OPS_H_
 #define VMCRYPT_SRC_KMS_OPS_H_
 
+#include <optional>
 #include <string>
 
 #include "src/kms/managed.h"
@@ -50,6 +51,12 @@ class Ops {
   Result<ttlv::Item> Activate(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Revoke(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Destroy(const ttlv::Item& p, std::string* uid);
+  // Cryptographic services (ops_crypto.cc): Encrypt (1.4 §4.29), Decrypt
+  // (§4.30), MAC (§4.33), RNG Retrieve (§4.35). Single-part only.
+  Result<ttlv::Item> Encrypt(const ttlv::Item& p, std::string* uid);
+  Result<ttlv::Item> Decrypt(const ttlv::Item& p, std::string* uid);
+  Result<ttlv::Item> Mac(const ttlv::Item& p, std::string* uid);
+  Result<ttlv::Item> RngRetrieve(const ttlv::Item& p);
 
   // The request's uid, or the ID Placeholder (KMIP 1.4 §2.1.1 / §3.1) when
   // absent; Missing Data if neither.
@@ -58,6 +65,21 @@ class Ops {
   Result<Managed> Modify(const std::string& uid, const std::function<Status(Managed&)>& change);
   // Attributes a client may not set (server-managed, KMIP 1.4 §3 tables).
   Status CheckClientSettable(const kmip::Attribute& a, bool on_create);
+  // A key ready for a cryptographic operation: its bytes, its Cryptographic
+  // Algorithm, and the Cryptographic Parameters to apply (the request's, else
+  // the key's own attribute).
+  struct UsableKey {
+    SecretBytes key;
+    uint32_t algorithm = 0;
+    std::optional<ttlv::Item> params;
+  };
+  // Loads the request's key for `req.operation`: refuses multi-part requests
+  // (Feature Not Supported), objects other than Symmetric Keys (Feature Not
+  // Supported), objects that are not Active or lack `usage` in their
+  // Cryptographic Usage Mask (Permission Denied). Sets *uid.
+  Result<UsableKey> LoadUsableKey(const kmip::CryptoRequest& req, int32_t usage, std::string* uid);
+  // Encrypt or Decrypt (`op`) with an AES key.
+  Result<ttlv::Item> Cipher(const ttlv::Item& p, kmip::Operation op, std::string* uid);
   // Common attributes of a new object.
   Managed NewObject(kmip::ObjectType type, const kmip::AttributeList& client_attrs);
 

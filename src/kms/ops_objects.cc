@@ -61,7 +61,18 @@ Result<ttlv::Item> Ops::Create(const ttlv::Item& p, std::string* uid) {
                 "Create needs Cryptographic Algorithm and Cryptographic Length");
   }
   RETURN_IF_ERROR(CheckGenerable(static_cast<uint32_t>(*algorithm), *length));
-  ASSIGN_OR_RETURN(SecretBytes key, crypto::RandomSecret(static_cast<size_t>((*length + 7) / 8)));
+  // Triple DES keys carry a parity bit per byte: 168 key bits are 24 bytes
+  // (SP 800-67 §3.3.1), each of odd parity.
+  const bool des3 =
+      static_cast<CryptographicAlgorithm>(*algorithm) == CryptographicAlgorithm::kTripleDes;
+  const size_t key_bytes = des3 ? 24 : static_cast<size_t>((*length + 7) / 8);
+  ASSIGN_OR_RETURN(SecretBytes key, crypto::RandomSecret(key_bytes));
+  if (des3) {
+    for (size_t i = 0; i < key.size(); ++i) {
+      uint8_t b = key.data()[i] & 0xFE;
+      key.data()[i] = static_cast<uint8_t>(b | ((__builtin_popcount(b) % 2 == 0) ? 1 : 0));
+    }
+  }
   kmip::ManagedObject material =
       kmip::ManagedObject::SymmetricKey(static_cast<uint32_t>(*algorithm), key);
   material.key_block->cryptographic_length = static_cast<int32_t>(*length);

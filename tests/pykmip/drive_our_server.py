@@ -79,6 +79,25 @@ def main():
             _, attrs = c.get_attributes(uid, ["State"])
             check(attrs[0].attribute_value.value == enums.State.ACTIVE, "activate -> Active")
 
+            # Encrypt / Decrypt (KMIP 1.4 §4.29, §4.30): AES-CBC with PKCS5
+            # padding, the server making the IV; then ECB with the client's.
+            cbc = {"block_cipher_mode": enums.BlockCipherMode.CBC,
+                   "padding_method": enums.PaddingMethod.PKCS5,
+                   "cryptographic_algorithm": enums.CryptographicAlgorithm.AES,
+                   "random_iv": True}
+            plain = b"attack at dawn, 20+ bytes"
+            ct, iv = c.encrypt(plain, uid=uid, cryptographic_parameters=cbc)
+            check(len(ct) == 32 and iv is not None and len(iv) == 16 and ct[:len(plain)] != plain,
+                  "encrypt AES-CBC-PKCS5 with a server-made IV")
+            cbc.pop("random_iv")
+            back = c.decrypt(ct, uid=uid, cryptographic_parameters=cbc, iv_counter_nonce=iv)
+            check(back == plain, "decrypt AES-CBC-PKCS5 returns the plaintext")
+            ecb = {"block_cipher_mode": enums.BlockCipherMode.ECB,
+                   "padding_method": enums.PaddingMethod.NONE}
+            ct, _ = c.encrypt(bytes(16), uid=uid, cryptographic_parameters=ecb)
+            check(len(ct) == 16 and c.decrypt(ct, uid=uid, cryptographic_parameters=ecb)
+                  == bytes(16), "encrypt/decrypt AES-ECB round trip")
+
             c.revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, uid)
             _, attrs = c.get_attributes(uid, ["State"])
             check(attrs[0].attribute_value.value == enums.State.DEACTIVATED, "revoke -> Deactivated")
