@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <set>
 
+#include "tests/kms_test_server.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/kmip/client.h"
 #include "vmcrypt/kms/audit.h"
@@ -55,57 +56,15 @@ ttlv::Item Params(uint32_t mode, std::optional<uint32_t> padding = std::nullopt,
 class KmsCryptoOpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vmcrypt-kmscrypto-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    InitOptions init;
-    init.dir = dir_.string();
-    ASSERT_TRUE(InitKmsDirectory(init).ok());
-    auto store = store::OpenSqliteStore(P("kms.db"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto rk = SoftwareRootKey::Load(P("root.key"));
-    ASSERT_TRUE(rk.ok());
-    root_key_ = std::move(*rk);
-    auto audit = AuditLog::Open(P("audit.log"));
-    ASSERT_TRUE(audit.ok());
-    audit_ = std::move(*audit);
-    engine_ = std::make_unique<Engine>(store_.get(), root_key_.get(), EngineOptions{});
-    ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.cert_file = P("server.crt");
-    o.key_file = P("server.key");
-    o.idle_timeout = std::chrono::seconds(3);
-    o.io_timeout = std::chrono::seconds(3);
-    auto server =
-        KmsServer::Start(o, engine_.get(), store_.get(), audit_.get(), [](const std::string&) {});
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    ClientOptions c;
-    c.host = "127.0.0.1";
-    c.port = server_->port();
-    c.ca_file = P("ca.crt");
-    c.cert_file = P("clients/admin.crt");
-    c.key_file = P("clients/admin.key");
-    c.version = kKmip14;
-    c.io_timeout = std::chrono::seconds(10);
-    auto client = Client::Create(c);
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    client_ = std::move(*client);
+    ASSERT_NO_FATAL_FAILURE(kms_.Start());
+    client_ = kms_.MakeClient(kKmip14);
+    ASSERT_NE(client_, nullptr);
   }
 
-  void TearDown() override {
-    client_.reset();
-    if (server_) server_->Shutdown();
-    server_.reset();
-    engine_.reset();
-    audit_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { client_.reset(); }
 
-  std::string P(const std::string& f) { return (dir_ / f).string(); }
+  std::string P(const std::string& f) { return kms_.P(f); }
+  test_support::TestKms kms_{"kmscrypto"};
 
   // A new key (Created, then Activated unless `activate` is false).
   std::string NewKey(CryptographicAlgorithm alg, int32_t bits, int32_t usage_mask,
@@ -152,12 +111,6 @@ class KmsCryptoOpsTest : public ::testing::Test {
     return CryptoResponse::Decode(out, kKmip14, op);
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::ObjectStore> store_;
-  std::unique_ptr<SoftwareRootKey> root_key_;
-  std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<KmsServer> server_;
   std::unique_ptr<Client> client_;
 };
 

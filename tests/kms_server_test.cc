@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/kms_test_server.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/kmip/client.h"
@@ -36,68 +37,13 @@ using namespace vmcrypt::kmip;
 
 class KmsServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vmcrypt-kms-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    InitOptions init;
-    init.dir = dir_.string();
-    ASSERT_TRUE(InitKmsDirectory(init).ok());
-    StartServer();
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(kms_.Start()); }
 
-  void StartServer() {
-    auto store = store::OpenSqliteStore(P("kms.db"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto rk = SoftwareRootKey::Load(P("root.key"));
-    ASSERT_TRUE(rk.ok());
-    root_key_ = std::move(*rk);
-    auto audit = AuditLog::Open(P("audit.log"));
-    ASSERT_TRUE(audit.ok());
-    audit_ = std::move(*audit);
-    engine_ = std::make_unique<Engine>(store_.get(), root_key_.get(), EngineOptions{});
-    ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.cert_file = P("server.crt");
-    o.key_file = P("server.key");
-    o.idle_timeout = std::chrono::seconds(3);
-    o.io_timeout = std::chrono::seconds(3);
-    auto server = KmsServer::Start(o, engine_.get(), store_.get(), audit_.get(),
-                                   [this](const std::string& line) {
-                                     std::lock_guard<std::mutex> lock(log_mu_);
-                                     log_ += line + "\n";
-                                   });
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-    server_.reset();
-    engine_.reset();
-    audit_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  std::string P(const std::string& f) { return (dir_ / f).string(); }
-
+  std::string P(const std::string& f) { return kms_.P(f); }
   std::unique_ptr<Client> MakeClient(ProtocolVersion v,
                                      const std::string& cert = "clients/admin.crt",
                                      const std::string& key = "clients/admin.key") {
-    ClientOptions o;
-    o.host = "127.0.0.1";
-    o.port = server_->port();
-    o.ca_file = P("ca.crt");
-    o.cert_file = P(cert);
-    o.key_file = P(key);
-    o.version = v;
-    o.io_timeout = std::chrono::seconds(10);
-    auto c = Client::Create(o);
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(*c) : nullptr;
+    return kms_.MakeClient(v, cert, key);
   }
 
   // A second client in `tenant`, issued by the KMS CA and registered.
@@ -114,25 +60,13 @@ class KmsServerTest : public ::testing::Test {
         WriteFileAtomic(P("clients/" + name + ".crt"), AsBytes(issued->cert_pem), 0644).ok());
     ASSERT_TRUE(WriteFileAtomic(P("clients/" + name + ".key"), issued->key_pem.span(), 0600).ok());
     auto info = DescribeCertificate(issued->cert_pem);
-    ASSERT_TRUE(store_
-                    ->PutClient({name, tenant, info->subject, info->sha256_fingerprint,
-                                 issued->cert_pem, 0})
-                    .ok());
+    ASSERT_TRUE(
+        kms_.store()
+            .PutClient({name, tenant, info->subject, info->sha256_fingerprint, issued->cert_pem, 0})
+            .ok());
   }
 
-  std::string Log() {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    return log_;
-  }
-
-  fs::path dir_;
-  std::unique_ptr<store::ObjectStore> store_;
-  std::unique_ptr<SoftwareRootKey> root_key_;
-  std::unique_ptr<AuditLog> audit_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<KmsServer> server_;
-  std::mutex log_mu_;
-  std::string log_;
+  test_support::TestKms kms_{"kms"};
 };
 
 CreateRequest Aes256(const std::string& name = "") {
@@ -208,7 +142,7 @@ TEST_F(KmsServerTest, VCenterStyleSession) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(server_->port());
+    a.sin_port = htons(kms_.port());
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
     close(fd);
@@ -319,13 +253,13 @@ TEST_F(KmsServerTest, RefusesUnknownCertificatesAndKeepsServing) {
   // The server keeps serving the others.
   auto good = MakeClient(kKmip14);
   EXPECT_TRUE(good->DiscoverVersions().ok());
-  const std::string log = Log();
+  const std::string log = kms_.log();
   EXPECT_NE(log.find("unknown client certificate (subject \"CN=intruder,O=vmcrypt\", sha256 " +
                      DescribeCertificate(intruder->cert_pem)->sha256_fingerprint + ")"),
             std::string::npos)
       << log;
   // A removed client is refused from then on.
-  ASSERT_TRUE(store_->RemoveClient("admin").ok());
+  ASSERT_TRUE(kms_.store().RemoveClient("admin").ok());
   auto removed = MakeClient(kKmip14);
   EXPECT_FALSE(removed->DiscoverVersions().ok());
 }
@@ -380,7 +314,7 @@ TEST_F(KmsServerTest, BadInputGetsInvalidMessageAndHurtsNoOne) {
   auto wire = ttlv::Encode(*tree);
   std::vector<uint8_t> bad(wire->begin(), wire->end());
   bad[bad.size() - 9] = 0x0C;  // a non-zero padding byte inside the batch item
-  std::string reply = RawExchange(server_->port(), dir_.string(), bad);
+  std::string reply = RawExchange(kms_.port(), kms_.dir().string(), bad);
   ASSERT_FALSE(reply.empty());
   ResponseMessage r = Parse(reply);
   EXPECT_EQ(r.version, kKmip12);
@@ -390,13 +324,13 @@ TEST_F(KmsServerTest, BadInputGetsInvalidMessageAndHurtsNoOne) {
   // Not a KMIP message at all: Invalid Message, then the connection closes.
   std::vector<uint8_t> junk = {'G', 'E', 'T', ' ', '/', ' ', 'H',
                                'T', 'T', 'P', '/', '1', '.', '1'};
-  reply = RawExchange(server_->port(), dir_.string(), junk);
+  reply = RawExchange(kms_.port(), kms_.dir().string(), junk);
   ASSERT_FALSE(reply.empty());
   EXPECT_EQ(Parse(reply).items[0].reason, ResultReason::kInvalidMessage);
 
   // Over the 1 MiB limit: refused from the header alone.
   std::vector<uint8_t> huge = {0x42, 0x00, 0x78, 0x01, 0x00, 0x20, 0x00, 0x00};
-  reply = RawExchange(server_->port(), dir_.string(), huge);
+  reply = RawExchange(kms_.port(), kms_.dir().string(), huge);
   ASSERT_FALSE(reply.empty());
   EXPECT_NE(Parse(reply).items[0].message->find("exceeds the limit"), std::string::npos);
 
@@ -409,8 +343,7 @@ TEST_F(KmsServerTest, BadInputGetsInvalidMessageAndHurtsNoOne) {
     SSL_CTX_use_PrivateKey_file(ctx, P("clients/admin.key").c_str(), SSL_FILETYPE_PEM);
     SSL_CTX_load_verify_locations(ctx, P("ca.crt").c_str(), nullptr);
     auto deadline = TlsSocket::Clock::now() + std::chrono::seconds(20);
-    auto sock =
-        TlsSocket::Connect(ctx, "127.0.0.1", server_->port(), "127.0.0.1", nullptr, deadline);
+    auto sock = TlsSocket::Connect(ctx, "127.0.0.1", kms_.port(), "127.0.0.1", nullptr, deadline);
     ASSERT_TRUE(sock.ok());
     auto t0 = std::chrono::steady_clock::now();
     if (send_bytes > 0) {
@@ -466,11 +399,7 @@ TEST_F(KmsServerTest, NoKeyBytesInTheStoreFilesOrTheAuditLog) {
   ASSERT_TRUE(registered.ok()) << registered.status().ToString();
   keys.push_back(secret);
   client->Close();
-  server_->Shutdown();
-  server_.reset();
-  engine_.reset();
-  audit_.reset();
-  store_.reset();
+  kms_.Stop();
   for (const char* f : {"kms.db", "kms.db-wal", "kms.db-shm", "audit.log"}) {
     if (!fs::exists(P(f))) continue;
     std::ifstream in(P(f), std::ios::binary);
@@ -491,7 +420,7 @@ TEST_F(KmsServerTest, NoKeyBytesInTheStoreFilesOrTheAuditLog) {
 TEST_F(KmsServerTest, PyKmipClientDrivesOurServer) {
   const std::string cmd = "/usr/bin/python3 " + std::string(VMCRYPT_SOURCE_DIR) +
                           "/tests/pykmip/drive_our_server.py --port " +
-                          std::to_string(server_->port()) + " --ca " + P("ca.crt") + " --cert " +
+                          std::to_string(kms_.port()) + " --ca " + P("ca.crt") + " --cert " +
                           P("clients/admin.crt") + " --key " + P("clients/admin.key") + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
