@@ -121,25 +121,4 @@ Result<ReKeyRequest> ReKeyRequest::Decode(const Item& payload, ProtocolVersion v
   return r;
 }
 
-Result<Item> ReKeyResponse::Encode(ProtocolVersion v) const {
-  RETURN_IF_ERROR(internal::UntilV2(v, attributes.has_value(), "Template-Attribute"));
-  Item s = internal::ResponsePayload();
-  s.Add(Item::TextString(tag::kUniqueIdentifier, uid));
-  RETURN_IF_ERROR(
-      internal::AddAttributes(s, attributes, v, tag::kTemplateAttribute, tag::kAttributes));
-  return s;
-}
-
-Result<ReKeyResponse> ReKeyResponse::Decode(const Item& payload, ProtocolVersion v) {
-  Fields f(payload);
-  ReKeyResponse r;
-  ASSIGN_OR_RETURN(r.uid, f.Text(tag::kUniqueIdentifier));
-  if (!v.is_v2()) {
-    ASSIGN_OR_RETURN(r.attributes,
-                     internal::TakeAttributes(f, v, tag::kTemplateAttribute, tag::kAttributes));
-  }
-  RETURN_IF_ERROR(f.Done());
-  return r;
-}
-
 }  // namespace vmcrypt::kmip

@@ -234,11 +234,9 @@ struct ReKeyRequest {
   std::optional<ttlv::Item> protection_storage_masks;  // 2.x
   VMCRYPT_PAYLOAD_CODEC(ReKeyRequest);
 };
-struct ReKeyResponse {
-  std::string uid;
-  std::optional<AttributeList> attributes;  // 1.x
-  VMCRYPT_PAYLOAD_CODEC(ReKeyResponse);
-};
+// Re-key answers with Register's shape: Unique Identifier and, in 1.x, the
+// Template-Attribute the server set (1.4 Tables 175 and 170).
+using ReKeyResponse = RegisterResponse;
 
 // --- Encrypt / Decrypt / MAC (1.4 §4.29-4.33) ------------------------------------------------
 struct CryptoRequest {
