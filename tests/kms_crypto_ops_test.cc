@@ -1,5 +1,6 @@
 // The key server's cryptographic services end to end, in-process on
-// 127.0.0.1 (port 0): Encrypt / Decrypt (AES GCM, CBC, ECB, CTR, key wrap),
+// 127.0.0.1 (port 0): Encrypt / Decrypt (AES GCM, CBC, ECB, CTR, key wrap,
+// ChaCha20, ChaCha20-Poly1305; single- and multi-part), Usage Limits,
 // MAC (HMAC) and RNG Retrieve through our KMIP client, cross-checked against
 // OpenSSL computed here with the key fetched by Get, NIST SP 800-38A and RFC
 // 3394 known answers, and the refusals (state, usage mask, algorithm).
@@ -385,7 +386,7 @@ TEST_F(KmsCryptoOpsTest, MacMatchesLocalHmac) {
   req.uid = NewKey(CryptographicAlgorithm::kHmacSha256, 256, usage::kMacVerify);
   auto denied = Run(Operation::kMac, req);
   ASSERT_FALSE(denied.ok());
-  EXPECT_NE(denied.status().message().find("MAC Generate"), std::string::npos);
+  EXPECT_NE(denied.status().message().find("Cryptographic Usage Mask"), std::string::npos);
 }
 
 TEST_F(KmsCryptoOpsTest, RngRetrieve) {
@@ -435,7 +436,7 @@ TEST_F(KmsCryptoOpsTest, Refusals) {
   auto no_use = Run(Operation::kEncrypt, req);
   ASSERT_FALSE(no_use.ok());
   EXPECT_EQ(no_use.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_NE(no_use.status().message().find("Encrypt usage"), std::string::npos)
+  EXPECT_NE(no_use.status().message().find("Cryptographic Usage Mask"), std::string::npos)
       << no_use.status().message();
 
   req.uid = NewKey(CryptographicAlgorithm::kHmacSha256, 256, kEncDec);
@@ -465,6 +466,266 @@ TEST_F(KmsCryptoOpsTest, Refusals) {
   auto revoked = Run(Operation::kEncrypt, req);
   ASSERT_FALSE(revoked.ok());
   EXPECT_EQ(revoked.status().code(), StatusCode::kPermissionDenied);
+}
+
+// Multi-part Encrypt and Decrypt (1.4 §4.29/§4.30): the parts give the same
+// bytes and tag as one call, across connections; unknown, finished or
+// misused Correlation Values are refused.
+TEST_F(KmsCryptoOpsTest, MultiPartGcmAndCbcMatchSinglePart) {
+  const std::string uid = NewKey(CryptographicAlgorithm::kAes, 256, kEncDec);
+  const auto plain = Hex(
+      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6"
+      "b525b16aedf5aa0de657ba637b39");
+  CryptoRequest one;
+  one.uid = uid;
+  one.cryptographic_parameters = Params(kGcm, std::nullopt, 16);
+  one.iv_counter_nonce = B(Hex("cafebabefacedbaddecaf888"));
+  one.authenticated_encryption_additional_data = B(Hex("feedfacedeadbeef"));
+  one.data = B(plain);
+  auto whole = Run(Operation::kEncrypt, one);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+
+  // Three parts of 20, 17 and 23 bytes (not block aligned); the middle one
+  // on another connection.
+  CryptoRequest first = one;
+  first.data = B(std::span(plain).subspan(0, 20));
+  first.init_indicator = true;
+  auto r1 = Run(Operation::kEncrypt, first);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  ASSERT_TRUE(r1->correlation_value.has_value());
+  EXPECT_FALSE(r1->authenticated_encryption_tag.has_value());
+  CryptoRequest next;
+  next.uid = uid;
+  next.correlation_value = r1->correlation_value;
+  next.data = B(std::span(plain).subspan(20, 17));
+  auto other = kms_.MakeClient(kKmip14);
+  ASSERT_NE(other, nullptr);
+  next.operation = Operation::kEncrypt;
+  auto payload = next.Encode(kKmip14);
+  ASSERT_TRUE(payload.ok());
+  auto out2 = other->Call(Operation::kEncrypt, *payload);
+  ASSERT_TRUE(out2.ok()) << out2.status().ToString();
+  auto r2 = CryptoResponse::Decode(*out2, kKmip14, Operation::kEncrypt);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->correlation_value, r1->correlation_value);
+  CryptoRequest last;
+  last.correlation_value = r1->correlation_value;
+  last.final_indicator = true;
+  last.data = B(std::span(plain).subspan(37));
+  auto r3 = Run(Operation::kEncrypt, last);
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  ttlv::Bytes joined = r1->data;
+  joined.insert(joined.end(), r2->data.begin(), r2->data.end());
+  joined.insert(joined.end(), r3->data.begin(), r3->data.end());
+  EXPECT_EQ(H(joined), H(whole->data));
+  EXPECT_EQ(r3->authenticated_encryption_tag, whole->authenticated_encryption_tag);
+  EXPECT_FALSE(r3->correlation_value.has_value());
+
+  // The call is over: its Correlation Value is gone.
+  auto again = Run(Operation::kEncrypt, last);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("Correlation Value"), std::string::npos);
+
+  // Multi-part GCM Decrypt with the tag in the last part; a wrong tag fails there.
+  for (bool good : {true, false}) {
+    CryptoRequest d1 = one;
+    d1.data = B(std::span(whole->data).subspan(0, 33));
+    d1.init_indicator = true;
+    auto p1 = Run(Operation::kDecrypt, d1);
+    ASSERT_TRUE(p1.ok()) << p1.status().ToString();
+    CryptoRequest d2;
+    d2.correlation_value = p1->correlation_value;
+    d2.final_indicator = true;
+    d2.data = B(std::span(whole->data).subspan(33));
+    d2.authenticated_encryption_tag = *whole->authenticated_encryption_tag;
+    if (!good) (*d2.authenticated_encryption_tag)[0] ^= 1;
+    auto p2 = Run(Operation::kDecrypt, d2);
+    if (!good) {
+      ASSERT_FALSE(p2.ok());
+      EXPECT_NE(p2.status().message().find("Cryptographic Failure"), std::string::npos)
+          << p2.status().message();
+      continue;
+    }
+    ASSERT_TRUE(p2.ok()) << p2.status().ToString();
+    ttlv::Bytes back = p1->data;
+    back.insert(back.end(), p2->data.begin(), p2->data.end());
+    EXPECT_EQ(H(back), H(plain));
+  }
+
+  // CBC with PKCS#5 padding: the padding block comes with the last part.
+  const auto key = KeyOf(uid);
+  const auto iv = Hex("000102030405060708090a0b0c0d0e0f");
+  CryptoRequest c1;
+  c1.uid = uid;
+  c1.cryptographic_parameters = Params(kCbc, kPadPkcs5);
+  c1.iv_counter_nonce = B(iv);
+  c1.init_indicator = true;
+  c1.data = B(std::span(plain).subspan(0, 21));
+  auto q1 = Run(Operation::kEncrypt, c1);
+  ASSERT_TRUE(q1.ok()) << q1.status().ToString();
+  EXPECT_EQ(q1->data.size(), 16u);
+  CryptoRequest c2;
+  c2.correlation_value = q1->correlation_value;
+  c2.final_indicator = true;
+  c2.data = B(std::span(plain).subspan(21));
+  auto q2 = Run(Operation::kEncrypt, c2);
+  ASSERT_TRUE(q2.ok()) << q2.status().ToString();
+  ttlv::Bytes cbc = q1->data;
+  cbc.insert(cbc.end(), q2->data.begin(), q2->data.end());
+  EXPECT_EQ(H(cbc), H(LocalAes(kCbc, key, iv, true, plain)));
+
+  // A Decrypt cannot continue an Encrypt; Final without a Correlation Value
+  // and a Correlation Value with Init are refused.
+  auto e1 = Run(Operation::kEncrypt, c1);
+  ASSERT_TRUE(e1.ok());
+  CryptoRequest cross;
+  cross.correlation_value = e1->correlation_value;
+  cross.final_indicator = true;
+  cross.data = B(Hex("00"));
+  EXPECT_FALSE(Run(Operation::kDecrypt, cross).ok());
+  CryptoRequest bare = one;
+  bare.final_indicator = true;
+  EXPECT_FALSE(Run(Operation::kEncrypt, bare).ok());
+  bare.final_indicator.reset();
+  bare.init_indicator = true;
+  bare.correlation_value = e1->correlation_value;
+  EXPECT_FALSE(Run(Operation::kEncrypt, bare).ok());
+}
+
+// ChaCha20 (RFC 8439 §2.4; the 64-bit nonce form of the OASIS 2.1 cases)
+// and ChaCha20-Poly1305 (§2.8.2 known answer), through the server.
+TEST_F(KmsCryptoOpsTest, ChaCha20AndChaCha20Poly1305) {
+  const std::string zero_key =
+      RegisterKey(CryptographicAlgorithm::kChaCha20, std::vector<uint8_t>(32, 0), kEncDec);
+  CryptoRequest req;
+  req.uid = zero_key;
+  req.data = B(std::vector<uint8_t>(64, 0));
+  req.iv_counter_nonce = B(std::vector<uint8_t>(8, 0));
+  auto ks = Run(Operation::kEncrypt, req);
+  ASSERT_TRUE(ks.ok()) << ks.status().ToString();
+  // The first ChaCha20 block of the all-zero key and nonce (RFC 8439 A.1 #1).
+  EXPECT_EQ(H(ks->data),
+            "76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7da41597c5157488d7724"
+            "e03fb8d84a376a43b8f41518a11cc387b669b2ee6586");
+  req.data = ks->data;
+  auto back = Run(Operation::kDecrypt, req);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(H(back->data), H(std::vector<uint8_t>(64, 0)));
+  // RFC 8439 §2.4.2: 12-byte nonce, counter 1 (given as the 16-byte block).
+  std::vector<uint8_t> key(32);
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i);
+  req.uid = RegisterKey(CryptographicAlgorithm::kChaCha20, key, kEncDec);
+  const std::string sunscreen =
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the "
+      "future, sunscreen would be it.";
+  req.data = ttlv::Bytes(sunscreen.begin(), sunscreen.end());
+  req.iv_counter_nonce = B(Hex("01000000000000000000004a00000000"));
+  auto rfc = Run(Operation::kEncrypt, req);
+  ASSERT_TRUE(rfc.ok()) << rfc.status().ToString();
+  EXPECT_EQ(H(rfc->data).substr(0, 32), "6e2e359a2568f98041ba0728dd0d6981");
+  // No IV: the server draws a 12-byte nonce and returns it.
+  req.iv_counter_nonce.reset();
+  auto drawn = Run(Operation::kEncrypt, req);
+  ASSERT_TRUE(drawn.ok()) << drawn.status().ToString();
+  ASSERT_TRUE(drawn->iv_counter_nonce.has_value());
+  EXPECT_EQ(drawn->iv_counter_nonce->size(), 12u);
+  req.iv_counter_nonce = B(Hex("0102030405"));
+  EXPECT_FALSE(Run(Operation::kEncrypt, req).ok());
+
+  // ChaCha20-Poly1305, RFC 8439 §2.8.2.
+  std::vector<uint8_t> aead_key(32);
+  for (size_t i = 0; i < aead_key.size(); ++i) aead_key[i] = static_cast<uint8_t>(0x80 + i);
+  CryptoRequest a;
+  a.uid = RegisterKey(static_cast<CryptographicAlgorithm>(0x1E), aead_key, kEncDec);
+  ttlv::Item aead = ttlv::Item::Structure(ttlv::tag::kCryptographicParameters);
+  aead.Add(ttlv::Item::Enumeration(ttlv::tag::kBlockCipherMode, 0x12));  // AEAD
+  a.cryptographic_parameters = aead;
+  a.data = ttlv::Bytes(sunscreen.begin(), sunscreen.end());
+  a.iv_counter_nonce = B(Hex("070000004041424344454647"));
+  a.authenticated_encryption_additional_data = B(Hex("50515253c0c1c2c3c4c5c6c7"));
+  auto sealed = Run(Operation::kEncrypt, a);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  EXPECT_EQ(H(sealed->data).substr(0, 32), "d31a8d34648e60db7b86afbc53ef7ec2");
+  ASSERT_TRUE(sealed->authenticated_encryption_tag.has_value());
+  EXPECT_EQ(H(*sealed->authenticated_encryption_tag), "1ae10b594f09e26a7e902ecbd0600691");
+  a.data = sealed->data;
+  a.authenticated_encryption_tag = sealed->authenticated_encryption_tag;
+  auto opened = Run(Operation::kDecrypt, a);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(std::string(opened->data.begin(), opened->data.end()), sunscreen);
+  (*a.authenticated_encryption_tag)[15] ^= 0x80;
+  auto forged = Run(Operation::kDecrypt, a);
+  ASSERT_FALSE(forged.ok());
+  EXPECT_NE(forged.status().message().find("Cryptographic Failure"), std::string::npos);
+  // A Tag Length outside 12..16 is General Failure (OASIS CHACHA20POLY1305-1).
+  CryptoRequest bad_tag = a;
+  bad_tag.authenticated_encryption_tag.reset();
+  ttlv::Item one_byte = aead;
+  one_byte.Add(ttlv::Item::Integer(kTagLengthTag, 1));
+  bad_tag.cryptographic_parameters = one_byte;
+  auto refused = Run(Operation::kEncrypt, bad_tag);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("General Failure"), std::string::npos)
+      << refused.status().message();
+}
+
+// Usage Limits (1.4 §3.21): protection is counted and stops at the Total;
+// decryption is not limited.
+TEST_F(KmsCryptoOpsTest, UsageLimitsStopEncryption) {
+  constexpr uint32_t kTotalTag = 0x420097, kUnitTag = 0x420098, kCountTag = 0x420096;
+  RegisterRequest r;
+  r.object = ManagedObject::SymmetricKey(static_cast<uint32_t>(CryptographicAlgorithm::kAes),
+                                         SecretBytes(Hex("0123456789abcdef0123456789abcdef")));
+  r.attributes = {
+      Attribute::Integer("Cryptographic Usage Mask", kEncDec),
+      Attribute{"Usage Limits", std::nullopt,
+                ttlv::Item::Structure(ttlv::tag::kAttributeValue,
+                                      {ttlv::Item::LongInteger(kTotalTag, 32),
+                                       ttlv::Item::Enumeration(kUnitTag, 1 /* Byte */)})}};
+  auto reg = client_->Register(r);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  ASSERT_TRUE(client_->Activate(reg->uid).ok());
+  CryptoRequest req;
+  req.uid = reg->uid;
+  req.cryptographic_parameters = Params(kEcb);
+  req.data = B(Hex("01020304050607080910111213141516"));
+  ASSERT_TRUE(Run(Operation::kEncrypt, req).ok());
+  auto second = Run(Operation::kEncrypt, req);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto third = Run(Operation::kEncrypt, req);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.status().code(), StatusCode::kPermissionDenied) << third.status().ToString();
+  req.data = second->data;
+  EXPECT_TRUE(Run(Operation::kDecrypt, req).ok());
+  auto attrs = client_->GetAttributes({reg->uid, {"Usage Limits"}});
+  ASSERT_TRUE(attrs.ok()) << attrs.status().ToString();
+  ASSERT_EQ(attrs->attributes.size(), 1u);
+  const ttlv::Item* count = attrs->attributes[0].value.Find(kCountTag);
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(count->int_value(), 0);
+}
+
+// The Digest (1.4 §3.17) of a created key is the SHA-256 of its material;
+// its Random Number Generator (§3.44) names OpenSSL's CTR_DRBG.
+TEST_F(KmsCryptoOpsTest, CreatedKeysCarryDigestAndRandomNumberGenerator) {
+  const std::string uid = NewKey(CryptographicAlgorithm::kAes, 256, kEncDec, false);
+  const auto key = KeyOf(uid);
+  ASSERT_EQ(key.size(), 32u);
+  uint8_t md[32];
+  size_t md_len = 0;
+  ASSERT_EQ(EVP_Q_digest(nullptr, "SHA256", nullptr, key.data(), key.size(), md, &md_len), 1);
+  auto attrs = client_->GetAttributes({uid, {"Digest", "Random Number Generator"}});
+  ASSERT_TRUE(attrs.ok()) << attrs.status().ToString();
+  ASSERT_EQ(attrs->attributes.size(), 2u);
+  const ttlv::Item* value = attrs->attributes[0].value.Find(0x420035);  // Digest Value
+  ASSERT_NE(value, nullptr);
+  EXPECT_EQ(H(value->bytes()), H(std::span<const uint8_t>(md, md_len)));
+  const ttlv::Item* rng = attrs->attributes[1].value.Find(0x4200DA);  // RNG Algorithm
+  ASSERT_NE(rng, nullptr);
+  EXPECT_EQ(rng->int_value(), 3);                                      // DRBG
+  const ttlv::Item* drbg = attrs->attributes[1].value.Find(0x4200DB);  // DRBG Algorithm
+  ASSERT_NE(drbg, nullptr);
+  EXPECT_EQ(drbg->int_value(), 5);  // CTR
 }
 
 TEST_F(KmsCryptoOpsTest, QueryListsTheCryptoOperations) {

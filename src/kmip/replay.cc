@@ -17,6 +17,10 @@ using ttlv::Item;
 using ttlv::ItemType;
 namespace tag = ttlv::tag;
 
+// Tags that tags.h does not name (KMIP 1.4 §9.1.3.1).
+constexpr uint32_t kTagDigestValue = 0x420035;
+constexpr uint32_t kTagSignatureData = 0x4200C3;
+
 bool IsNameChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 
 // "$NAME" or "$NAME+N" / "$NAME-N" with NAME of [A-Z0-9_], starting with a letter.
@@ -123,17 +127,37 @@ std::optional<int64_t> NowOffset(std::string_view placeholder) {
 
 ReplaySession::ReplaySession(std::function<int64_t()> now) : now_(std::move(now)) {}
 
-Result<Item> ReplaySession::PrepareRequest(const Item& request) const {
+Result<Item> ReplaySession::PrepareRequest(const Item& request) {
+  substituted_items_.clear();
+  return PrepareAt(request, -1);
+}
+
+Result<Item> ReplaySession::PrepareAt(const Item& request, int batch_index) {
   if (request.is_structure()) {
     Item out = Item::Structure(request.tag());
+    int index = 0;
     for (const Item& child : request.children()) {
-      ASSIGN_OR_RETURN(Item c, PrepareRequest(child));
+      const bool item = request.tag() == tag::kRequestMessage && child.tag() == tag::kBatchItem;
+      ASSIGN_OR_RETURN(Item c, PrepareAt(child, item ? index++ : batch_index));
       out.Add(std::move(c));
     }
     return out;
   }
   std::optional<std::string> p = PlaceholderText(request);
-  if (!p) return request;
+  if (!p) {
+    // Difference 5: the document repeats a value the server drew at random
+    // (e.g. Decrypt of the ciphertext an Encrypt returned); send the actual one.
+    if (request.type() != ItemType::kByteString && request.type() != ItemType::kBigInteger) {
+      return request;
+    }
+    for (const auto& [expected, actual] : drawn_) {
+      if (SameValue(expected, request)) {
+        substituted_items_.insert(batch_index);
+        return actual.WithTag(request.tag());
+      }
+    }
+    return request;
+  }
   if (std::optional<int64_t> offset = NowOffset(*p)) {
     const int64_t t = now_() + *offset;
     switch (request.type()) {
@@ -160,8 +184,92 @@ Result<Item> ReplaySession::PrepareRequest(const Item& request) const {
 
 std::optional<std::string> ReplaySession::Compare(const Item& expected, const Item& actual) {
   major_ = MajorOf(expected);
+  batch_index_ = 0;
+  key_value_depth_ = 0;
+  item_ = ItemContext{};
   return CompareAt(expected, actual, "/" + TagName(expected.tag(), major_), 0);
 }
+
+void ReplaySession::EnterBatchItem(const Item& actual) {
+  item_ = ItemContext{};
+  item_.substituted = substituted_items_.count(batch_index_) != 0;
+  ++batch_index_;
+  const Item* op = actual.Find(tag::kOperation);
+  if (op != nullptr && op->type() == ItemType::kEnumeration) {
+    item_.operation = static_cast<uint32_t>(op->int_value());
+  }
+  const Item* payload = actual.Find(tag::kResponsePayload);
+  if (payload == nullptr || !payload->is_structure()) return;
+  const Item* uid = payload->Find(tag::kUniqueIdentifier);
+  if (uid != nullptr && uid->type() == ItemType::kTextString) item_.uid = std::string(uid->text());
+  // Objects whose key material the server drew (KMIP 1.4 §4.1, §4.2, §4.4,
+  // §4.5, §4.6, §4.7): a successful answer names them.
+  const Item* status = actual.Find(tag::kResultStatus);
+  if (status == nullptr || status->int_value() != static_cast<int64_t>(ResultStatus::kSuccess)) {
+    return;
+  }
+  switch (static_cast<Operation>(item_.operation)) {
+    case Operation::kCreate:
+    case Operation::kCreateKeyPair:
+    case Operation::kDeriveKey:
+    case Operation::kReKey:
+    case Operation::kReKeyKeyPair:
+      for (uint32_t t : {tag::kUniqueIdentifier, tag::kPrivateKeyUniqueIdentifier,
+                         tag::kPublicKeyUniqueIdentifier}) {
+        const Item* id = payload->Find(t);
+        if (id != nullptr && id->type() == ItemType::kTextString) {
+          generated_.insert(std::string(id->text()));
+        }
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+bool ReplaySession::DrawnAtRandom(const Item& expected, uint32_t parent_tag) const {
+  if (expected.type() != ItemType::kByteString && expected.type() != ItemType::kBigInteger) {
+    return false;
+  }
+  const auto op = static_cast<Operation>(item_.operation);
+  // RNG Retrieve Data (1.4 §4.35).
+  if (op == Operation::kRngRetrieve) {
+    return parent_tag == tag::kResponsePayload && expected.tag() == tag::kData;
+  }
+  if (generated_.count(item_.uid) == 0) return false;
+  // The key material of a generated object, in any Key Format (1.4 §2.1.4),
+  // and the Digest of it (§3.17).
+  if (op == Operation::kGet && key_value_depth_ > 0) return true;
+  if (expected.tag() == kTagDigestValue) return true;
+  // What a cryptographic operation computed with it from the document's
+  // input; when the input was itself drawn (substituted), the server got its
+  // own output back and the answer must be exact.
+  if (item_.substituted || parent_tag != tag::kResponsePayload) return false;
+  switch (op) {
+    case Operation::kEncrypt:
+    case Operation::kDecrypt:
+      return expected.tag() == tag::kData || expected.tag() == tag::kAuthenticatedEncryptionTag;
+    case Operation::kMac:
+      return expected.tag() == tag::kMacData;
+    case Operation::kSign:
+      return expected.tag() == kTagSignatureData;
+    default:
+      return false;
+  }
+}
+
+namespace {
+// A 1.x Attribute structure naming the Random Number Generator.
+bool IsRngAttribute(const Item& a) {
+  if (!a.is_structure()) return false;
+  for (const Item& c : a.children()) {
+    if (c.tag() == tag::kAttributeName && c.type() == ttlv::ItemType::kTextString) {
+      return c.text() == "Random Number Generator";
+    }
+  }
+  return false;
+}
+}  // namespace
 
 std::optional<std::string> ReplaySession::CompareAt(const Item& expected, const Item& actual,
                                                     const std::string& path, uint32_t parent_tag) {
@@ -186,8 +294,33 @@ std::optional<std::string> ReplaySession::CompareAt(const Item& expected, const 
   // Allowed difference 3: servers word messages differently (KMIP 1.4 §6.11);
   // Result Status and Result Reason are still compared.
   if (parent_tag == tag::kBatchItem && expected.tag() == tag::kResultMessage) return std::nullopt;
+  // Allowed difference 6: the Random Number Generator attribute (KMIP 1.4
+  // §3.44) describes the server's own generator; only its presence and
+  // shape are compared. 2.x: the attribute's own tag; 1.x: an Attribute
+  // named "Random Number Generator" whose value is a structure.
+  constexpr uint32_t kRandomNumberGenerator = 0x4200DE;
+  if (expected.tag() == kRandomNumberGenerator && expected.is_structure()) return std::nullopt;
+  if (expected.tag() == tag::kAttribute && IsRngAttribute(expected) && IsRngAttribute(actual)) {
+    return std::nullopt;
+  }
 
   if (!expected.is_structure()) {
+    // Allowed difference 5: drawn at random; same length, then bound (and
+    // once bound, the actual value must repeat, even if it is the document's).
+    if (DrawnAtRandom(expected, parent_tag)) {
+      for (const auto& [e, a] : drawn_) {
+        if (!SameValue(e, expected)) continue;
+        if (SameValue(a, actual)) return std::nullopt;
+        return path + ": expected the same " + std::to_string(a.bytes().size()) +
+               " random bytes as before, got others";
+      }
+      if (expected.bytes().size() != actual.bytes().size()) {
+        return path + ": expected " + std::to_string(expected.bytes().size()) +
+               " bytes drawn at random, got " + std::to_string(actual.bytes().size());
+      }
+      drawn_.emplace_back(expected, actual);
+      return std::nullopt;
+    }
     if (SameValue(expected, actual)) return std::nullopt;
     const bool secret = actual.tag() == tag::kKeyMaterial || actual.tag() == tag::kKeyValue;
     if (secret && expected.bytes().size() == actual.bytes().size()) {
@@ -198,6 +331,16 @@ std::optional<std::string> ReplaySession::CompareAt(const Item& expected, const 
     return path + ": expected " + FormatValue(expected, major_) + ", got " +
            FormatValue(actual, major_);
   }
+  if (expected.tag() == tag::kBatchItem) EnterBatchItem(actual);
+  // Inside a Key Value while comparing its children (difference 5).
+  struct Depth {
+    int& depth;
+    bool on;
+    ~Depth() {
+      if (on) --depth;
+    }
+  } depth{key_value_depth_, expected.tag() == tag::kKeyValue};
+  if (depth.on) ++key_value_depth_;
   const std::vector<Item>& ec = expected.children();
   const std::vector<Item>& ac = actual.children();
   std::map<uint32_t, int> seen;    // tag -> occurrences so far

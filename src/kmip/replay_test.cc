@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "vmcrypt/base/encoding.h"
 #include "vmcrypt/ttlv/tags.h"
 #include "vmcrypt/ttlv/xml.h"
 
@@ -133,6 +136,35 @@ TEST(ReplayTest, ToleratesTimeStampAndResultMessageButNotResultReason) {
   EXPECT_NE(s.Compare(Xml(Response("$NOW", date)), Xml(Response("$NOW", later))), std::nullopt);
 }
 
+// Difference 6: the generator a server reports is its own; the attribute
+// must still be there, as a structure, in its place.
+TEST(ReplayTest, TheRandomNumberGeneratorAttributeMayDescribeAnotherGenerator) {
+  ReplaySession s(FixedNow);
+  auto attr = [](const std::string& algorithm) {
+    return R"(<Attribute><AttributeName type="TextString" value="Random Number Generator"/>
+              <AttributeValue><RNGAlgorithm type="Enumeration" value=")" +
+           algorithm + R"("/></AttributeValue></Attribute>)";
+  };
+  EXPECT_EQ(s.Compare(Xml(Response("$NOW", Uid("x") + attr("ANSIX9_31"))),
+                      Xml(Response("$NOW", Uid("x") + attr("DRBG")))),
+            std::nullopt);
+  // Missing, or another attribute in its place: a difference.
+  EXPECT_NE(s.Compare(Xml(Response("$NOW", Uid("x") + attr("ANSIX9_31"))),
+                      Xml(Response("$NOW", Uid("x")))),
+            std::nullopt);
+  const std::string other =
+      R"(<Attribute><AttributeName type="TextString" value="Object Group"/>
+         <AttributeValue type="TextString" value="g"/></Attribute>)";
+  EXPECT_NE(s.Compare(Xml(Response("$NOW", Uid("x") + attr("ANSIX9_31"))),
+                      Xml(Response("$NOW", Uid("x") + other))),
+            std::nullopt);
+  // 2.x form.
+  const std::string v2 = R"(<RandomNumberGenerator><RNGAlgorithm type="Enumeration" value=")";
+  EXPECT_EQ(s.Compare(Xml(Response("$NOW", v2 + R"(ANSIX9_31"/></RandomNumberGenerator>)")),
+                      Xml(Response("$NOW", v2 + R"(DRBG"/></RandomNumberGenerator>)"))),
+            std::nullopt);
+}
+
 TEST(ReplayTest, ATypeDifferenceIsReportedEvenForAPlaceholder) {
   ReplaySession s(FixedNow);
   const std::string as_int = R"(<UniqueIdentifier type="Integer" value="7"/>)";
@@ -141,6 +173,163 @@ TEST(ReplayTest, ATypeDifferenceIsReportedEvenForAPlaceholder) {
       "/ResponseMessage/BatchItem[0]/ResponsePayload/UniqueIdentifier: expected type "
       "TextString, got Integer");
   EXPECT_TRUE(s.bindings().empty());
+}
+
+// A 1.4 response or request of one batch item of `op` with `payload` (XML).
+std::string ResponseOf(const std::string& op, const std::string& payload) {
+  return R"(<ResponseMessage><ResponseHeader><ProtocolVersion>
+      <ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/>
+      </ProtocolVersion><TimeStamp type="DateTime" value="$NOW"/><BatchCount type="Integer" value="1"/>
+      </ResponseHeader><BatchItem><Operation type="Enumeration" value=")" +
+         op + R"("/><ResultStatus type="Enumeration" value="Success"/><ResponsePayload>)" +
+         payload + "</ResponsePayload></BatchItem></ResponseMessage>";
+}
+std::string RequestOf(const std::string& op, const std::string& payload) {
+  return R"(<RequestMessage><RequestHeader><ProtocolVersion>
+      <ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/>
+      </ProtocolVersion><BatchCount type="Integer" value="1"/></RequestHeader>
+      <BatchItem><Operation type="Enumeration" value=")" +
+         op + R"("/><RequestPayload>)" + payload + "</RequestPayload></BatchItem></RequestMessage>";
+}
+std::string Bytes(const std::string& tag, const std::string& hex) {
+  return "<" + tag + R"( type="ByteString" value=")" + hex + R"("/>)";
+}
+std::string GetPayload(const std::string& uid, const std::string& key_hex) {
+  return Uid(uid) + R"(<ObjectType type="Enumeration" value="SymmetricKey"/><SymmetricKey><KeyBlock>
+      <KeyFormatType type="Enumeration" value="Raw"/><KeyValue>)" +
+         Bytes("KeyMaterial", key_hex) + R"(</KeyValue>
+      <CryptographicAlgorithm type="Enumeration" value="AES"/>
+      <CryptographicLength type="Integer" value="128"/></KeyBlock></SymmetricKey>)";
+}
+const std::string kKeyA = "000102030405060708090a0b0c0d0e0f";
+const std::string kKeyB = "f0e0d0c0b0a090807060504030201000";
+
+TEST(ReplayTest, KeyMaterialTheServerGeneratedMayDifferButKeepsItsLength) {
+  ReplaySession s(FixedNow);
+  const std::string created = Uid("$UNIQUE_IDENTIFIER_0");
+  ASSERT_EQ(s.Compare(Xml(ResponseOf("Create", created)), Xml(ResponseOf("Create", Uid("k1")))),
+            std::nullopt);
+  EXPECT_EQ(s.generated(), (std::set<std::string>{"k1"}));
+  EXPECT_EQ(s.Compare(Xml(ResponseOf("Get", GetPayload("$UNIQUE_IDENTIFIER_0", kKeyA))),
+                      Xml(ResponseOf("Get", GetPayload("k1", kKeyB)))),
+            std::nullopt);
+  // Bound now: the same object must keep the same bytes.
+  EXPECT_EQ(s.Compare(Xml(ResponseOf("Get", GetPayload("$UNIQUE_IDENTIFIER_0", kKeyA))),
+                      Xml(ResponseOf("Get", GetPayload("k1", kKeyA)))),
+            "/ResponseMessage/BatchItem[0]/ResponsePayload/SymmetricKey/KeyBlock/KeyValue/"
+            "KeyMaterial: expected the same 16 random bytes as before, got others");
+  // A different length is a difference, and no byte is shown.
+  ReplaySession t(FixedNow);
+  ASSERT_EQ(t.Compare(Xml(ResponseOf("Create", created)), Xml(ResponseOf("Create", Uid("k1")))),
+            std::nullopt);
+  EXPECT_EQ(t.Compare(Xml(ResponseOf("Get", GetPayload("$UNIQUE_IDENTIFIER_0", kKeyA))),
+                      Xml(ResponseOf("Get", GetPayload("k1", kKeyA + "0011")))),
+            "/ResponseMessage/BatchItem[0]/ResponsePayload/SymmetricKey/KeyBlock/KeyValue/"
+            "KeyMaterial: expected 16 bytes drawn at random, got 18");
+}
+
+TEST(ReplayTest, KeyMaterialOfARegisteredKeyIsComparedExactly) {
+  ReplaySession s(FixedNow);
+  ASSERT_EQ(s.Compare(Xml(ResponseOf("Register", Uid("$UNIQUE_IDENTIFIER_0"))),
+                      Xml(ResponseOf("Register", Uid("k1")))),
+            std::nullopt);
+  EXPECT_TRUE(s.generated().empty());
+  EXPECT_EQ(s.Compare(Xml(ResponseOf("Get", GetPayload("$UNIQUE_IDENTIFIER_0", kKeyA))),
+                      Xml(ResponseOf("Get", GetPayload("k1", kKeyB)))),
+            "/ResponseMessage/BatchItem[0]/ResponsePayload/SymmetricKey/KeyBlock/KeyValue/"
+            "KeyMaterial: expected <16 bytes of key material>, got 16 different bytes");
+  // Nor does a generated key excuse another object's material.
+  ASSERT_EQ(s.Compare(Xml(ResponseOf("Create", Uid("$UNIQUE_IDENTIFIER_1"))),
+                      Xml(ResponseOf("Create", Uid("k2")))),
+            std::nullopt);
+  EXPECT_NE(s.Compare(Xml(ResponseOf("Get", GetPayload("$UNIQUE_IDENTIFIER_0", kKeyA))),
+                      Xml(ResponseOf("Get", GetPayload("k1", kKeyB)))),
+            std::nullopt);
+  // A failed Create generated nothing.
+  ReplaySession t(FixedNow);
+  Item failed = Xml(ResponseOf("Create", Uid("k3")));
+  failed.mutable_children()[1].mutable_children()[1] =
+      Item::Enumeration(tag::kResultStatus, static_cast<uint32_t>(ResultStatus::kOperationFailed));
+  EXPECT_NE(t.Compare(Xml(ResponseOf("Create", Uid("$UNIQUE_IDENTIFIER_0"))), failed),
+            std::nullopt);
+  EXPECT_TRUE(t.generated().empty());
+}
+
+TEST(ReplayTest, DigestOfAGeneratedKeyAndRngDataKeepTheirLength) {
+  ReplaySession s(FixedNow);
+  ASSERT_EQ(s.Compare(Xml(ResponseOf("Create", Uid("$UNIQUE_IDENTIFIER_0"))),
+                      Xml(ResponseOf("Create", Uid("k1")))),
+            std::nullopt);
+  auto digest = [](const std::string& uid, const std::string& hex) {
+    return Uid(uid) + R"(<Attribute><AttributeName type="TextString" value="Digest"/>
+        <AttributeValue><HashingAlgorithm type="Enumeration" value="SHA_256"/>)" +
+           Bytes("DigestValue", hex) + R"(<KeyFormatType type="Enumeration" value="Raw"/>
+        </AttributeValue></Attribute>)";
+  };
+  EXPECT_EQ(s.Compare(Xml(ResponseOf("GetAttributes", digest("$UNIQUE_IDENTIFIER_0", kKeyA))),
+                      Xml(ResponseOf("GetAttributes", digest("k1", kKeyB)))),
+            std::nullopt);
+  EXPECT_EQ(s.Compare(Xml(ResponseOf("RNGRetrieve", Bytes("Data", kKeyA))),
+                      Xml(ResponseOf("RNGRetrieve", Bytes("Data", kKeyB)))),
+            std::nullopt);
+  EXPECT_EQ(s.Compare(Xml(ResponseOf("RNGRetrieve", Bytes("Data", "0102"))),
+                      Xml(ResponseOf("RNGRetrieve", Bytes("Data", "010203")))),
+            "/ResponseMessage/BatchItem[0]/ResponsePayload/Data: expected 2 bytes drawn at "
+            "random, got 3");
+  // A Hashing Algorithm or Key Format Type is no random value.
+  std::string other = digest("k1", kKeyB);
+  other.replace(other.find("Raw"), 3, "TransparentSymmetricKey");
+  EXPECT_NE(s.Compare(Xml(ResponseOf("GetAttributes", digest("$UNIQUE_IDENTIFIER_0", kKeyB))),
+                      Xml(ResponseOf("GetAttributes", other))),
+            std::nullopt);
+}
+
+TEST(ReplayTest, CiphertextOfAGeneratedKeyIsSentBackAndItsDecryptionComparedExactly) {
+  const std::string plain = "01020304050607080910111213141516";
+  const std::string doc_cipher = "fd912d102dbb482f6f6e91bd57119095";
+  const std::string our_cipher = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  std::vector<Item> doc = {
+      Xml(RequestOf("Create", R"(<ObjectType type="Enumeration" value="SymmetricKey"/>)")),
+      Xml(ResponseOf("Create", Uid("$UNIQUE_IDENTIFIER_0"))),
+      Xml(RequestOf("Encrypt", Uid("$UNIQUE_IDENTIFIER_0") + Bytes("Data", plain))),
+      Xml(ResponseOf("Encrypt", Uid("$UNIQUE_IDENTIFIER_0") + Bytes("Data", doc_cipher))),
+      Xml(RequestOf("Decrypt", Uid("$UNIQUE_IDENTIFIER_0") + Bytes("Data", doc_cipher))),
+      Xml(ResponseOf("Decrypt", Uid("$UNIQUE_IDENTIFIER_0") + Bytes("Data", plain))),
+  };
+  // A toy cipher: Encrypt maps `plain` to `our_cipher`; Decrypt inverts it,
+  // or returns `decrypt_other` for any other input.
+  std::vector<std::string> decrypt_inputs;
+  std::string decrypt_other = "ffffffffffffffffffffffffffffffff";
+  bool wrong_plain = false;
+  SendFn server = [&](const RequestMessage& r) -> Result<ResponseMessage> {
+    ResponseMessage m;
+    m.time_stamp = kNow;
+    ResponseBatchItem item;
+    item.operation = r.items[0].operation;
+    item.payload = Item::Structure(tag::kResponsePayload);
+    item.payload->Add(Item::TextString(tag::kUniqueIdentifier, "k1"));
+    if (item.operation != Operation::kCreate) {
+      const std::string in = HexEncode(r.items[0].payload.Find(tag::kData)->bytes());
+      std::string out = our_cipher;
+      if (item.operation == Operation::kDecrypt) {
+        decrypt_inputs.push_back(in);
+        out = in == our_cipher && !wrong_plain ? plain : decrypt_other;
+      }
+      item.payload->Add(Item::ByteString(tag::kData, *HexDecode(out)));
+    }
+    m.items.push_back(item);
+    return m;
+  };
+  ReplayOutcome ok = ReplayDocument(doc, server, FixedNow);
+  EXPECT_TRUE(ok.passed) << ok.failure;
+  EXPECT_EQ(decrypt_inputs, (std::vector<std::string>{our_cipher}));
+  // The server's own ciphertext went back: a wrong decryption is a FAIL.
+  wrong_plain = true;
+  ReplayOutcome bad = ReplayDocument(doc, server, FixedNow);
+  EXPECT_FALSE(bad.passed);
+  EXPECT_EQ(bad.failure,
+            "message 3: /ResponseMessage/BatchItem[0]/ResponsePayload/Data: expected " + plain +
+                ", got " + decrypt_other);
 }
 
 TEST(ReplayTest, ReplaysADocumentAgainstAFakeServer) {

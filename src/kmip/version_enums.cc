@@ -46,8 +46,55 @@ StatusCode StatusCodeFor(ResultReason reason) {
     case ResultReason::kResponseTooLarge:
       return StatusCode::kOutOfRange;
     default:
-      return StatusCode::kInternal;
+      break;
   }
+  // The reasons KMIP 1.3+ and 2.x added (KMIP 2.1 §11.27), by name.
+  const std::string_view name = ttlv::dict::EnumName("ResultReason", static_cast<uint32_t>(reason));
+  static const struct {
+    std::string_view name;
+    StatusCode code;
+  } kByName[] = {
+      {"ObjectNotFound", StatusCode::kNotFound},
+      {"AttributeNotFound", StatusCode::kNotFound},
+      {"AttributeInstanceNotFound", StatusCode::kNotFound},
+      {"WrappingObjectNotFound", StatusCode::kNotFound},
+      {"WrongKeyLifecycleState", StatusCode::kFailedPrecondition},
+      {"ObjectDestroyed", StatusCode::kFailedPrecondition},
+      {"WrappingObjectDestroyed", StatusCode::kFailedPrecondition},
+      {"WrappingObjectArchived", StatusCode::kFailedPrecondition},
+      {"IncompatibleCryptographicUsageMask", StatusCode::kPermissionDenied},
+      {"NotAuthorised", StatusCode::kPermissionDenied},
+      {"Sensitive", StatusCode::kPermissionDenied},
+      {"NotExtractable", StatusCode::kPermissionDenied},
+      {"UsageLimitExceeded", StatusCode::kOutOfRange},
+      {"ServerLimitExceeded", StatusCode::kOutOfRange},
+      {"NumericRange", StatusCode::kOutOfRange},
+      {"InvalidAttribute", StatusCode::kInvalidArgument},
+      {"InvalidAttributeValue", StatusCode::kInvalidArgument},
+      {"InvalidObjectType", StatusCode::kInvalidArgument},
+      {"IllegalObjectType", StatusCode::kInvalidArgument},
+      {"InvalidCorrelationValue", StatusCode::kInvalidArgument},
+      {"InvalidCSR", StatusCode::kInvalidArgument},
+      {"InvalidDataType", StatusCode::kInvalidArgument},
+      {"ReadOnlyAttribute", StatusCode::kInvalidArgument},
+      {"AttributeReadOnly", StatusCode::kInvalidArgument},
+      {"AttributeSingleValued", StatusCode::kInvalidArgument},
+      {"MultiValuedAttribute", StatusCode::kInvalidArgument},
+      {"NonUniqueNameAttribute", StatusCode::kAlreadyExists},
+      {"BadCryptographicParameters", StatusCode::kInvalidArgument},
+      {"MissingInitializationVector", StatusCode::kInvalidArgument},
+      {"UnknownEnumeration", StatusCode::kInvalidArgument},
+      {"UnknownTag", StatusCode::kInvalidArgument},
+      {"UnsupportedAttribute", StatusCode::kUnimplemented},
+      {"UnsupportedCryptographicParameters", StatusCode::kUnimplemented},
+      {"UnsupportedProtocolVersion", StatusCode::kUnimplemented},
+      {"KeyWrapTypeNotSupported", StatusCode::kUnimplemented},
+      {"CryptographicFailure", StatusCode::kDataLoss},
+  };
+  for (const auto& e : kByName) {
+    if (e.name == name) return e.code;
+  }
+  return StatusCode::kInternal;
 }
 
 std::string_view OperationName(Operation op) {

@@ -45,6 +45,11 @@ Result<KmsConfig> LoadKmsConfig(const std::string& path) {
   c.server.io_timeout = std::chrono::seconds(io);
   c.server.max_connections =
       static_cast<int>(t["server"]["max_connections"].value_or(int64_t{1024}));
+  const int64_t threads = t["server"]["threads"].value_or(int64_t{0});
+  if (threads < 0 || threads > 1024) {
+    return InvalidArgumentError(path + ": server.threads must be 0 (automatic) - 1024");
+  }
+  c.server.threads = static_cast<int>(threads);
   c.ca_cert_file = Resolve(dir, str("ca", "certificate", "ca.crt"));
   c.ca_key_file = Resolve(dir, str("ca", "private_key", "ca.key"));
   c.root_key_type = str("root_key", "type", c.root_key_type);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "src/kms/crypto_streams.h"
 #include "src/kms/managed.h"
 #include "src/kms/ops.h"
 #include "vmcrypt/ttlv/tags.h"
@@ -47,7 +48,11 @@ kmip::ResponseBatchItem Failure(const kmip::RequestBatchItem& item, const Status
 }  // namespace
 
 Engine::Engine(store::ObjectStore* store, RootKey* root_key, EngineOptions options, Clock clock)
-    : store_(store), root_key_(root_key), options_(std::move(options)), clock_(std::move(clock)) {
+    : store_(store),
+      root_key_(root_key),
+      options_(std::move(options)),
+      clock_(std::move(clock)),
+      streams_(std::make_shared<internal::CryptoStreams>()) {
   if (!clock_) clock_ = SystemNow;
 }
 
@@ -85,6 +90,7 @@ ttlv::Item Engine::Process(const ClientIdentity& client, const ttlv::Item& reque
     for (const auto& item : msg->items) resp.items.push_back(Failure(item, s));
   } else {
     internal::Ops ops(*store_, *root_key_, options_, clock_, client, v);
+    ops.set_streams(streams_.get());
     for (const kmip::RequestBatchItem& item : msg->items) {
       std::string uid;
       Result<ttlv::Item> payload = ops.Run(item.operation, item.payload, &uid);

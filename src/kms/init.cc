@@ -52,6 +52,8 @@ std::string ConfigText(const InitOptions& o) {
          "io_timeout = 30\n"
          "# Connections served at once; more are refused.\n"
          "max_connections = 1024\n"
+         "# Worker threads answering requests (0 = four per core).\n"
+         "threads = 0\n"
          "\n"
          "[ca]\n"
          "# Signs client certificates (`vmcrypt kms client add`).\n"

@@ -38,12 +38,13 @@ struct Managed {
   void set_state(kmip::State s);
 };
 
-// A new random identifier (UUID version 4 text).
+// A new identifier: UUID version 7 text (time-ordered, 74 random bits).
 std::string NewUid();
 
 Result<Managed> Load(store::ObjectStore& store, std::string_view tenant, std::string_view uid);
 // Inserts `m` (record.uid, tenant, type and created must be set) with
-// `material` wrapped, when given.
+// `material` wrapped, when given, and its Key Format Type attribute set from
+// the material's Key Block.
 Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
               const kmip::ManagedObject* material);
 // Writes back attributes, state and (when `material` is given, or cleared
@@ -52,6 +53,19 @@ Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,
               const kmip::ManagedObject* material = nullptr, bool clear_material = false);
 // The object's key material; Key Value Not Present once destroyed.
 Result<kmip::ManagedObject> Material(RootKey& root_key, const Managed& m);
+
+// The Digest attribute of an object's key material (KMIP 1.4 §3.17, 2.1
+// §4.13): { Hashing Algorithm SHA-256, Digest Value, Key Format Type }, the
+// SHA-256 of the Key Material bytes in the Key Format Type the object is
+// held in (Raw for generated symmetric keys), or of the Opaque Data /
+// Certificate Value. nullopt when the object has no such bytes (structured
+// or wrapped key material), which the spec leaves to the server.
+std::optional<kmip::Attribute> DigestOf(const kmip::ManagedObject& object);
+
+// The Random Number Generator attribute (KMIP 1.4 §3.44, 2.1 §4.46) of keys
+// this server generates, as RNG Parameters (1.4 §2.1.17): OpenSSL 3's
+// default generator, a NIST SP 800-90A DRBG, CTR_DRBG with AES-256.
+kmip::Attribute RandomNumberGeneratorAttribute();
 
 // The Locate index entry for an attribute value: numbers for numeric types,
 // text for text, NameValue for Name, hex of the TTLV for other structures.

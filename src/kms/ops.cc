@@ -1,9 +1,12 @@
 // Dispatch and the server-wide operations: Discover Versions (KMIP 1.4
 // §4.26) and Query (§4.25).
 #include "src/kms/ops.h"
+#include "src/kms/attribute_rules.h"
 
 #include <algorithm>
 #include <set>
+
+#include "vmcrypt/ttlv/tags.h"
 
 namespace vmcrypt::kms::internal {
 
@@ -14,13 +17,30 @@ namespace {
 
 // The operations this server answers (Query Operations lists them).
 constexpr Operation kOperations[] = {
-    Operation::kCreate,       Operation::kRegister,         Operation::kLocate,
-    Operation::kGet,          Operation::kGetAttributes,    Operation::kGetAttributeList,
-    Operation::kAddAttribute, Operation::kModifyAttribute,  Operation::kDeleteAttribute,
-    Operation::kActivate,     Operation::kRevoke,           Operation::kDestroy,
-    Operation::kQuery,        Operation::kDiscoverVersions, Operation::kSetAttribute,
-    Operation::kEncrypt,      Operation::kDecrypt,          Operation::kMac,
+    Operation::kCreate,
+    Operation::kRegister,
+    Operation::kLocate,
+    Operation::kGet,
+    Operation::kGetAttributes,
+    Operation::kGetAttributeList,
+    Operation::kAddAttribute,
+    Operation::kModifyAttribute,
+    Operation::kDeleteAttribute,
+    Operation::kActivate,
+    Operation::kRevoke,
+    Operation::kDestroy,
+    Operation::kQuery,
+    Operation::kDiscoverVersions,
+    Operation::kSetAttribute,
+    Operation::kEncrypt,
+    Operation::kDecrypt,
+    Operation::kMac,
     Operation::kRngRetrieve,
+    Operation::kCreateKeyPair,
+    Operation::kSign,
+    Operation::kSignatureVerify,
+    Operation::kDeriveKey,
+    Operation::kCheck,
 };
 
 constexpr kmip::ObjectType kObjectTypes[] = {
@@ -30,23 +50,12 @@ constexpr kmip::ObjectType kObjectTypes[] = {
 
 // Attributes only the server sets (KMIP 1.4 §3, "Modifiable by client: No").
 const std::set<std::string, std::less<>>& ServerOnly() {
-  static const auto* s = new std::set<std::string, std::less<>>{"Unique Identifier",
-                                                                "Object Type",
-                                                                "State",
-                                                                "Initial Date",
-                                                                "Last Change Date",
-                                                                "Destroy Date",
-                                                                "Compromise Date",
-                                                                "Revocation Reason",
-                                                                "Compromise Occurrence Date",
-                                                                "Digest",
-                                                                "Fresh",
-                                                                "Original Creation Date",
-                                                                "Key Value Present",
-                                                                "Always Sensitive",
-                                                                "Never Extractable",
-                                                                "Lease Time",
-                                                                "Usage Limits"};
+  static const auto* s = new std::set<std::string, std::less<>>{
+      "Unique Identifier", "Object Type", "State", "Initial Date", "Last Change Date",
+      "Destroy Date", "Compromise Date", "Revocation Reason", "Compromise Occurrence Date",
+      "Digest", "Fresh", "Key Value Present", "Always Sensitive", "Never Extractable", "Lease Time",
+      // 2.1 §4.26, §4.44, §4.56
+      "Key Format Type", "Protection Storage Mask", "Short Unique Identifier"};
   return *s;
 }
 
@@ -54,8 +63,29 @@ const std::set<std::string, std::less<>>& ServerOnly() {
 const std::set<std::string, std::less<>>& CreateOnly() {
   static const auto* s = new std::set<std::string, std::less<>>{
       "Cryptographic Algorithm", "Cryptographic Length", "Cryptographic Domain Parameters",
-      "Certificate Type", "Certificate Length"};
+      "Certificate Type", "Certificate Length",
+      // Set by the client only on creation here (1.4 §3.21 allows Total and
+      // Unit changes until first use; this server does not).
+      "Usage Limits"};
   return *s;
+}
+
+// Capability Information (1.4 §2.1.21, a 1.3 structure): streaming
+// (multi-part Encrypt and Decrypt; the other cryptographic operations are
+// single-part), synchronous answers, no attestation; batches continue but
+// are not undone (1.4 fields); Destroy removes the key material and keeps
+// the metadata (§9.1.3.2.44 Key Material Deleted).
+ttlv::Item CapabilityInformation(kmip::ProtocolVersion v) {
+  ttlv::Item c = ttlv::Item::Structure(ttlv::tag::kCapabilityInformation);
+  c.Add(ttlv::Item::Boolean(0x4200EF, true));   // Streaming Capability
+  c.Add(ttlv::Item::Boolean(0x4200F0, false));  // Asynchronous Capability
+  c.Add(ttlv::Item::Boolean(0x4200F1, false));  // Attestation Capability
+  if (v >= kmip::kKmip14) {
+    c.Add(ttlv::Item::Boolean(0x4200F9, false));  // Batch Undo Capability
+    c.Add(ttlv::Item::Boolean(0x4200FA, true));   // Batch Continue Capability
+  }
+  c.Add(ttlv::Item::Enumeration(0x4200F3, 0x02));  // Destroy Action: Key Material Deleted
+  return c;
 }
 
 }  // namespace
@@ -69,6 +99,7 @@ Status Ops::CheckClientSettable(const kmip::Attribute& a, bool on_create) {
     return Fail(ResultReason::kPermissionDenied,
                 "attribute '" + a.name + "' cannot be changed after the object is made");
   }
+  RETURN_IF_ERROR(CheckFlagValue(a));  // Sensitive, Extractable: Booleans
   if (a.name.rfind("y-", 0) == 0) {
     return Fail(ResultReason::kPermissionDenied,
                 "attribute '" + a.name + "' is server-defined (y-) and cannot be set by a client");
@@ -93,7 +124,8 @@ Result<Managed> Ops::Modify(const std::string& uid, const std::function<Status(M
   }
 }
 
-Managed Ops::NewObject(kmip::ObjectType type, const kmip::AttributeList& client_attrs) {
+Managed Ops::NewObject(kmip::ObjectType type, const kmip::AttributeList& client_attrs,
+                       bool generated) {
   Managed m;
   const int64_t now = clock_();
   m.record.uid = NewUid();
@@ -105,6 +137,7 @@ Managed Ops::NewObject(kmip::ObjectType type, const kmip::AttributeList& client_
   m.Set(kmip::Attribute::Enum("Object Type", static_cast<uint32_t>(type)));
   m.Set(kmip::Attribute::DateTime("Initial Date", now));
   m.Set(kmip::Attribute::DateTime("Last Change Date", now));
+  SetServerManagedAttributes(m, now, generated);  // attribute_rules.h
   // Pre-Active, or Active at once when an Activation Date has passed (1.4 §3.22).
   const kmip::Attribute* activation = m.Find("Activation Date");
   const bool active = activation != nullptr &&
@@ -127,6 +160,18 @@ Result<ttlv::Item> Ops::Run(Operation op, const ttlv::Item& p, std::string* uid)
     case Operation::kRegister:
       out = Register(p, uid);
       break;
+    case Operation::kCreateKeyPair:
+      out = CreateKeyPair(p, uid);
+      break;
+    case Operation::kDeriveKey:
+      out = DeriveKey(p, uid);
+      break;
+    case Operation::kSign:
+      return Sign(p, uid);
+    case Operation::kSignatureVerify:
+      return SignatureVerify(p, uid);
+    case Operation::kCheck:
+      return Check(p, uid);
     case Operation::kGet:
       return Get(p, uid);
     case Operation::kGetAttributes:
@@ -150,9 +195,9 @@ Result<ttlv::Item> Ops::Run(Operation op, const ttlv::Item& p, std::string* uid)
     case Operation::kDestroy:
       return Destroy(p, uid);
     case Operation::kEncrypt:
-      return Encrypt(p, uid);
+      return AsymmetricFallback(Encrypt(p, uid), p, op, uid);
     case Operation::kDecrypt:
-      return Decrypt(p, uid);
+      return AsymmetricFallback(Decrypt(p, uid), p, op, uid);
     case Operation::kMac:
       return Mac(p, uid);
     case Operation::kRngRetrieve:
@@ -166,7 +211,8 @@ Result<ttlv::Item> Ops::Run(Operation op, const ttlv::Item& p, std::string* uid)
               " is not supported");
     }
   }
-  // Create and Register set the ID Placeholder for the rest of the batch.
+  // Create, Create Key Pair (the private key), Derive Key and Register set
+  // the ID Placeholder for the rest of the batch.
   if (out.ok() && !uid->empty()) id_placeholder_ = *uid;
   return out;
 }
@@ -200,7 +246,8 @@ Result<ttlv::Item> Ops::Query(const ttlv::Item& p) {
           if (op == Operation::kDiscoverVersions && v_ < kmip::kKmip11) continue;
           // The cryptographic services arrived in KMIP 1.2 (1.2 §4.29-§4.35).
           if ((op == Operation::kEncrypt || op == Operation::kDecrypt || op == Operation::kMac ||
-               op == Operation::kRngRetrieve) &&
+               op == Operation::kRngRetrieve || op == Operation::kSign ||
+               op == Operation::kSignatureVerify) &&
               v_ < kmip::kKmip12) {
             continue;
           }
@@ -213,6 +260,9 @@ Result<ttlv::Item> Ops::Query(const ttlv::Item& p) {
         break;
       case kmip::QueryFunction::kQueryServerInformation:
         resp.vendor_identification = options_.vendor_identification;
+        break;
+      case kmip::QueryFunction::kQueryCapabilities:
+        if (v_ >= kmip::kKmip13) resp.capability_information.push_back(CapabilityInformation(v_));
         break;
       default:
         break;  // other functions: nothing to report (1.4 §4.25 allows empty answers)

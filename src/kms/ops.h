@@ -12,6 +12,8 @@
 
 namespace vmcrypt::kms::internal {
 
+class CryptoStreams;  // crypto_streams.h
+
 // Decodes a request payload of `Type` in the request's version into `var`;
 // a malformed payload fails the item with Invalid Message.
 #define VMCRYPT_DECODE(var, Type, payload)                                       \
@@ -35,6 +37,11 @@ class Ops {
   // Runs one batch item; sets *uid to the object it concerned, if any.
   Result<ttlv::Item> Run(kmip::Operation op, const ttlv::Item& payload, std::string* uid);
 
+  // The multi-part Encrypt/Decrypt calls in progress (owned by the engine,
+  // outliving this Ops); without them multi-part calls are Feature Not
+  // Supported.
+  void set_streams(CryptoStreams* streams) { streams_ = streams; }
+
  private:
   Result<ttlv::Item> DiscoverVersions(const ttlv::Item& p);
   Result<ttlv::Item> Query(const ttlv::Item& p);
@@ -51,12 +58,28 @@ class Ops {
   Result<ttlv::Item> Activate(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Revoke(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Destroy(const ttlv::Item& p, std::string* uid);
-  // Cryptographic services (ops_crypto.cc): Encrypt (1.4 §4.29), Decrypt
-  // (§4.30), MAC (§4.33), RNG Retrieve (§4.35). Single-part only.
+  // Cryptographic services: Encrypt (1.4 §4.29) and Decrypt (§4.30), single-
+  // and multi-part (ops_cipher.cc); MAC (§4.33), RNG Retrieve (§4.35)
+  // (ops_crypto.cc).
   Result<ttlv::Item> Encrypt(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Decrypt(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Mac(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> RngRetrieve(const ttlv::Item& p);
+  // Asymmetric keys (ops_asym.cc): Create Key Pair (1.4 §4.2), Sign
+  // (§4.31), Signature Verify (§4.32). Single-part only.
+  Result<ttlv::Item> CreateKeyPair(const ttlv::Item& p, std::string* uid);
+  Result<ttlv::Item> Sign(const ttlv::Item& p, std::string* uid);
+  Result<ttlv::Item> SignatureVerify(const ttlv::Item& p, std::string* uid);
+  // Encrypt / Decrypt with RSA keys (ops_asym.cc): `symmetric` is the answer
+  // of the symmetric path, which refuses Public and Private Keys with Feature
+  // Not Supported after its state and usage checks; for those keys the
+  // request is redone with RSA PKCS#1 v1.5 or OAEP (1.4 §3.6). Any other
+  // answer is returned as is.
+  Result<ttlv::Item> AsymmetricFallback(Result<ttlv::Item> symmetric, const ttlv::Item& p,
+                                        kmip::Operation op, std::string* uid);
+  // Derive Key (1.4 §4.6) and Check (§4.10), in ops_derive.cc.
+  Result<ttlv::Item> DeriveKey(const ttlv::Item& p, std::string* uid);
+  Result<ttlv::Item> Check(const ttlv::Item& p, std::string* uid);
 
   // The request's uid, or the ID Placeholder (KMIP 1.4 §2.1.1 / §3.1) when
   // absent; Missing Data if neither.
@@ -73,15 +96,34 @@ class Ops {
     uint32_t algorithm = 0;
     std::optional<ttlv::Item> params;
   };
-  // Loads the request's key for `req.operation`: refuses multi-part requests
-  // (Feature Not Supported), objects other than Symmetric Keys (Feature Not
-  // Supported), objects that are not Active or lack `usage` in their
-  // Cryptographic Usage Mask (Permission Denied). Sets *uid.
+  // Loads the request's key for `req.operation` through LoadForUse (state,
+  // dates, usage mask), refuses objects other than Symmetric Keys (Feature
+  // Not Supported), and charges the request's Data to the key's Usage
+  // Limits when it applies protection (ChargeUsage). Sets *uid.
   Result<UsableKey> LoadUsableKey(const kmip::CryptoRequest& req, int32_t usage, std::string* uid);
+  // Takes `bytes` (Usage Limits Unit Byte) or, when `new_object`, one object
+  // (Unit Object) from the Usage Limits Count of `uid` (1.4 §3.21); Permission
+  // Denied when not that much is left. No-op without Usage Limits.
+  Status ChargeUsage(const std::string& uid, size_t bytes, bool new_object);
+  // The second and later parts of a multi-part Encrypt or Decrypt.
+  Result<ttlv::Item> ContinueCipher(const kmip::CryptoRequest& req, kmip::Operation op,
+                                    std::string* uid);
+  // The object `uid` (or the ID Placeholder) loaded for a cryptographic
+  // operation `op` that needs `usage` in its Cryptographic Usage Mask (1.4
+  // §3.19) and a state and dates that allow it (§3.22-§3.27): protection
+  // (`protect`) needs Active before its Protect Stop Date; processing also
+  // allows Deactivated and Compromised after the Process Start Date. Refusals
+  // are Permission Denied in 1.x, Wrong Key Lifecycle State / Incompatible
+  // Cryptographic Usage Mask in 2.x. Sets *uid. (ops_asym.cc)
+  Result<Managed> LoadForUse(const std::optional<std::string>& uid, int32_t usage, bool protect,
+                             kmip::Operation op, std::string* out_uid);
   // Encrypt or Decrypt (`op`) with an AES key.
   Result<ttlv::Item> Cipher(const ttlv::Item& p, kmip::Operation op, std::string* uid);
-  // Common attributes of a new object.
-  Managed NewObject(kmip::ObjectType type, const kmip::AttributeList& client_attrs);
+  // Common attributes of a new object, with the server-managed ones
+  // (SetServerManagedAttributes); `generated` when the server made its key
+  // material (not Register).
+  Managed NewObject(kmip::ObjectType type, const kmip::AttributeList& client_attrs,
+                    bool generated = true);
 
   store::ObjectStore& store_;
   RootKey& root_key_;
@@ -90,6 +132,7 @@ class Ops {
   const ClientIdentity& client_;
   const kmip::ProtocolVersion v_;
   std::string id_placeholder_;
+  CryptoStreams* streams_ = nullptr;
 };
 
 }  // namespace vmcrypt::kms::internal

@@ -1,8 +1,8 @@
 // Get Attributes (KMIP 1.4 §4.12), Get Attribute List (§4.13), Add / Modify /
 // Delete Attribute (§4.14-§4.16), Set Attribute (2.1 §6.1.47) and Locate
 // (1.4 §4.9).
+#include "src/kms/attribute_rules.h"
 #include "src/kms/ops.h"
-#include "vmcrypt/ttlv/dictionary.h"
 
 namespace vmcrypt::kms::internal {
 
@@ -11,12 +11,13 @@ using kmip::ResultReason;
 
 namespace {
 
-// Whether an attribute exists in the request's protocol version (custom
-// attributes exist in all: x- names in 1.x, Vendor Attributes in 2.x).
+// Wrong Key Lifecycle State (2.1 §11.27); enums.h has only the 1.x reasons.
+constexpr auto kWrongKeyLifecycleState = static_cast<kmip::ResultReason>(0x43);
+
+// Whether an attribute exists in the request's protocol version
+// (attribute_rules.h).
 bool InVersion(const Attribute& a, kmip::ProtocolVersion v) {
-  const ttlv::dict::TagInfo* t = ttlv::dict::FindTagBySpecName(a.name);
-  if (t == nullptr) return true;
-  return (t->versions & (v.is_v2() ? ttlv::dict::kInV2 : ttlv::dict::kInV1)) != 0;
+  return AttributeInVersion(a.name, v);
 }
 
 // Attributes that may hold several instances (KMIP 1.4 §3, "Multiple
@@ -61,6 +62,7 @@ Result<ttlv::Item> Ops::GetAttributes(const ttlv::Item& p, std::string* uid) {
     for (const Attribute& a : m.attributes) {
       if (std::find(names.begin(), names.end(), a.name) == names.end()) names.push_back(a.name);
     }
+    SortForListing(names);  // named ones keep the request's order
   }
   // An attribute the object lacks is left out: still Success (1.4 §4.12).
   for (const std::string& name : names) {
@@ -85,6 +87,7 @@ Result<ttlv::Item> Ops::GetAttributeList(const ttlv::Item& p, std::string* uid) 
       resp.names.push_back(a.name);
     }
   }
+  SortForListing(resp.names);
   return resp.Encode(v_);
 }
 
@@ -104,6 +107,7 @@ Result<ttlv::Item> Ops::AddAttribute(const ttlv::Item& p, std::string* uid) {
                      stored = req.attribute;
                      stored.index.reset();
                      m.attributes.push_back(stored);
+                     TrackSensitivity(m);
                      if (!v_.is_v2() && !existing.empty())
                        stored.index = static_cast<int32_t>(existing.size());
                      return OkStatus();
@@ -119,28 +123,36 @@ Result<ttlv::Item> Ops::ModifyAttribute(const ttlv::Item& p, std::string* uid) {
   VMCRYPT_DECODE(req, kmip::ModifyAttributeRequest, p);
   ASSIGN_OR_RETURN(*uid, Target(req.uid));
   RETURN_IF_ERROR(CheckClientSettable(req.attribute, false));
+  RETURN_IF_ERROR(CheckClientModifiable(req.attribute.name));
   Attribute stored;
-  ASSIGN_OR_RETURN(Managed m, Modify(*uid, [&](Managed& m) -> Status {
-                     // The instance to change: by Attribute Index (1.x), by Current
-                     // Attribute's value (2.x), else the first.
-                     size_t seen = 0;
-                     const int32_t want = req.attribute.index.value_or(0);
-                     for (Attribute& a : m.attributes) {
-                       if (a.name != req.attribute.name) continue;
-                       const bool match =
-                           req.current_attribute.has_value()
-                               ? a.value.WithTag(0) == req.current_attribute->value.WithTag(0)
-                               : static_cast<int32_t>(seen) == want;
-                       ++seen;
-                       if (!match) continue;
-                       a.value = req.attribute.value;
-                       stored = req.attribute;
-                       return OkStatus();
-                     }
-                     return Fail(ResultReason::kItemNotFound,
-                                 "object " + *uid + " has no such instance of attribute '" +
-                                     req.attribute.name + "'");
-                   }));
+  ASSIGN_OR_RETURN(
+      Managed m, Modify(*uid, [&](Managed& m) -> Status {
+        // The Activation Date changes only while Pre-Active (1.4
+        // §3.24); 2.x says Wrong Key Lifecycle State.
+        if (req.attribute.name == "Activation Date" && m.state() != kmip::State::kPreActive) {
+          return Fail(v_.is_v2() ? kWrongKeyLifecycleState : ResultReason::kPermissionDenied,
+                      "object " + *uid + " is not Pre-Active; its Activation Date cannot change");
+        }
+        // The instance to change: by Attribute Index (1.x), by Current
+        // Attribute's value (2.x), else the first.
+        size_t seen = 0;
+        const int32_t want = req.attribute.index.value_or(0);
+        for (Attribute& a : m.attributes) {
+          if (a.name != req.attribute.name) continue;
+          const bool match = req.current_attribute.has_value()
+                                 ? a.value.WithTag(0) == req.current_attribute->value.WithTag(0)
+                                 : static_cast<int32_t>(seen) == want;
+          ++seen;
+          if (!match) continue;
+          a.value = req.attribute.value;
+          stored = req.attribute;
+          TrackSensitivity(m);
+          return OkStatus();
+        }
+        return Fail(
+            ResultReason::kItemNotFound,
+            "object " + *uid + " has no such instance of attribute '" + req.attribute.name + "'");
+      }));
   (void)m;
   kmip::AttributeChangeResponse resp;
   resp.uid = *uid;
@@ -152,6 +164,7 @@ Result<ttlv::Item> Ops::DeleteAttribute(const ttlv::Item& p, std::string* uid) {
   VMCRYPT_DECODE(req, kmip::DeleteAttributeRequest, p);
   ASSIGN_OR_RETURN(*uid, Target(req.uid));
   const std::string name = req.current_attribute ? req.current_attribute->name : req.name;
+  RETURN_IF_ERROR(CheckClientDeletable(name));
   RETURN_IF_ERROR(CheckClientSettable(Attribute{name, std::nullopt, {}}, false));
   Attribute removed;
   ASSIGN_OR_RETURN(
@@ -166,7 +179,10 @@ Result<ttlv::Item> Ops::DeleteAttribute(const ttlv::Item& p, std::string* uid) {
           ++seen;
           if (!match) continue;
           removed = *it;
-          if (!v_.is_v2()) removed.index = want;
+          // "the Attribute Index MAY be omitted if the index ... is 0"
+          // (1.4 §4.16); the OASIS cases (SKFF-M-9..12) omit it.
+          removed.index.reset();
+          if (!v_.is_v2() && want != 0) removed.index = want;
           m.attributes.erase(it);
           return OkStatus();
         }
@@ -185,7 +201,12 @@ Result<ttlv::Item> Ops::SetAttribute(const ttlv::Item& p, std::string* uid) {
   ASSIGN_OR_RETURN(*uid, Target(req.uid));
   RETURN_IF_ERROR(CheckClientSettable(req.attribute, false));
   ASSIGN_OR_RETURN(Managed m, Modify(*uid, [&](Managed& m) -> Status {
+                     // Replacing an existing value is a modification.
+                     if (m.Find(req.attribute.name) != nullptr) {
+                       RETURN_IF_ERROR(CheckClientModifiable(req.attribute.name));
+                     }
                      m.Set(req.attribute);
+                     TrackSensitivity(m);
                      return OkStatus();
                    }));
   (void)m;
@@ -214,6 +235,17 @@ Result<ttlv::Item> Ops::Locate(const ttlv::Item& p) {
       seen_dates.push_back(a.name);
     }
     q.all_of.push_back(std::move(c));
+  }
+  // Destroyed objects keep their metadata but are found only when the
+  // request asks for a State (the OASIS SKFF-M-5..8 cases: Locate after
+  // Destroy finds nothing). Destroyed and Destroyed Compromised are the
+  // States above Compromised (1.4 §9.1.3.2.17).
+  if (!kmip::FindAttribute(req.attributes, "State")) {
+    store::Condition live;
+    live.name = "State";
+    live.op = store::Condition::kAtMost;
+    live.value.number = static_cast<int64_t>(kmip::State::kCompromised);
+    q.all_of.push_back(std::move(live));
   }
   ASSIGN_OR_RETURN(std::vector<std::string> uids, store_.Locate(q));
   kmip::LocateResponse resp;

@@ -12,9 +12,14 @@ using kmip::State;
 
 namespace {
 
-Status WrongState(const Managed& m, const std::string& what) {
+// Wrong Key Lifecycle State (2.1 §11.27); enums.h has only the 1.x reasons.
+constexpr auto kWrongKeyLifecycleState = static_cast<kmip::ResultReason>(0x43);
+
+// Permission Denied in 1.x; 2.x has Wrong Key Lifecycle State (2.1 §11.27),
+// which the OASIS 2.1 test cases (SKLC-M-2) expect.
+Status WrongState(const Managed& m, const std::string& what, kmip::ProtocolVersion v) {
   return Fail(
-      ResultReason::kPermissionDenied,
+      v.is_v2() ? kWrongKeyLifecycleState : ResultReason::kPermissionDenied,
       "object " + m.record.uid + " is " + std::string(kmip::StateName(m.state())) + "; " + what);
 }
 
@@ -25,7 +30,7 @@ Result<ttlv::Item> Ops::Activate(const ttlv::Item& p, std::string* uid) {
   ASSIGN_OR_RETURN(*uid, Target(req.uid));
   ASSIGN_OR_RETURN(Managed m, Modify(*uid, [&](Managed& m) -> Status {
                      if (m.state() != State::kPreActive)
-                       return WrongState(m, "only Pre-Active objects can be activated");
+                       return WrongState(m, "only Pre-Active objects can be activated", v_);
                      m.set_state(State::kActive);
                      m.Set(Attribute::DateTime("Activation Date", clock_()));
                      return OkStatus();
@@ -48,7 +53,7 @@ Result<ttlv::Item> Ops::Revoke(const ttlv::Item& p, std::string* uid) {
         if (compromise) {
           // Any state goes to Compromised (Destroyed to Destroyed Compromised).
           if (m.state() == State::kCompromised || m.state() == State::kDestroyedCompromised) {
-            return WrongState(m, "it is already compromised");
+            return WrongState(m, "it is already compromised", v_);
           }
           m.set_state(m.state() == State::kDestroyed ? State::kDestroyedCompromised
                                                      : State::kCompromised);
@@ -57,8 +62,8 @@ Result<ttlv::Item> Ops::Revoke(const ttlv::Item& p, std::string* uid) {
                                     req.compromise_occurrence_date.value_or(now)));
         } else {
           if (m.state() != State::kActive && m.state() != State::kPreActive) {
-            return WrongState(m,
-                              "only Pre-Active or Active objects can be revoked for this reason");
+            return WrongState(m, "only Pre-Active or Active objects can be revoked for this reason",
+                              v_);
           }
           m.set_state(State::kDeactivated);
           m.Set(Attribute::DateTime("Deactivation Date", now));
@@ -84,10 +89,10 @@ Result<ttlv::Item> Ops::Destroy(const ttlv::Item& p, std::string* uid) {
   for (int attempt = 0;; ++attempt) {
     ASSIGN_OR_RETURN(Managed m, Load(store_, client_.tenant, *uid));
     if (m.state() == State::kActive) {
-      return WrongState(m, "revoke it before destroying it");
+      return WrongState(m, "revoke it before destroying it", v_);
     }
     if (m.state() == State::kDestroyed || m.state() == State::kDestroyedCompromised) {
-      return WrongState(m, "it was destroyed already");
+      return WrongState(m, "it was destroyed already", v_);
     }
     m.set_state(m.state() == State::kCompromised ? State::kDestroyedCompromised
                                                  : State::kDestroyed);

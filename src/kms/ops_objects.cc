@@ -1,4 +1,6 @@
 // Create (KMIP 1.4 §4.1), Register (§4.3) and Get (§4.11).
+#include "src/kms/asym_keys.h"
+#include "src/kms/attribute_rules.h"
 #include "src/kms/ops.h"
 #include "vmcrypt/crypto/random.h"
 #include "vmcrypt/ttlv/tags.h"
@@ -78,6 +80,9 @@ Result<ttlv::Item> Ops::Create(const ttlv::Item& p, std::string* uid) {
   material.key_block->cryptographic_length = static_cast<int32_t>(*length);
 
   Managed m = NewObject(ObjectType::kSymmetricKey, req.attributes);
+  // Server-set attributes of generated key material (1.4 §3.17, §3.44).
+  if (std::optional<Attribute> digest = DigestOf(material)) m.Set(std::move(*digest));
+  m.Set(RandomNumberGeneratorAttribute());
   RETURN_IF_ERROR(Insert(store_, root_key_, m, &material));
   *uid = m.record.uid;
   kmip::CreateResponse resp;
@@ -100,7 +105,11 @@ Result<ttlv::Item> Ops::Register(const ttlv::Item& p, std::string* uid) {
       attrs.push_back(Attribute::Integer("Cryptographic Length", *b.cryptographic_length));
     }
   }
-  Managed m = NewObject(req.object_type, attrs);
+  // Public and Private Keys must parse; their algorithm and length are
+  // filled in from the key itself (ops_asym_keys.cc).
+  if (IsAsymmetricKey(req.object_type)) RETURN_IF_ERROR(CheckRegisteredKey(req.object, attrs));
+  Managed m = NewObject(req.object_type, attrs, /*generated=*/false);
+  if (std::optional<Attribute> digest = DigestOf(req.object)) m.Set(std::move(*digest));  // §3.17
   RETURN_IF_ERROR(Insert(store_, root_key_, m, &req.object));
   *uid = m.record.uid;
   kmip::RegisterResponse resp;
@@ -116,6 +125,7 @@ Result<ttlv::Item> Ops::Get(const ttlv::Item& p, std::string* uid) {
     return Fail(ResultReason::kFeatureNotSupported,
                 "Key Wrapping Specification is not supported yet");
   }
+  RETURN_IF_ERROR(CheckGettable(m, v_));  // Extractable, Sensitive (1.4 §3.48, §3.50)
   ASSIGN_OR_RETURN(kmip::ManagedObject object, Material(root_key_, m));
   if (object.key_block.has_value()) {
     kmip::KeyBlock& b = *object.key_block;
@@ -127,8 +137,11 @@ Result<ttlv::Item> Ops::Get(const ttlv::Item& p, std::string* uid) {
     const uint32_t raw = static_cast<uint32_t>(KeyFormatType::kRaw);
     const uint32_t transparent = static_cast<uint32_t>(KeyFormatType::kTransparentSymmetricKey);
     if (req.key_format_type && *req.key_format_type != b.key_format_type) {
-      if (object.type == ObjectType::kSymmetricKey && b.key_format_type == raw &&
-          *req.key_format_type == transparent) {
+      if (IsAsymmetricKey(object.type)) {
+        // PKCS#1 <-> PKCS#8 / X.509 / Transparent RSA (ops_asym_keys.cc).
+        RETURN_IF_ERROR(ConvertKeyFormat(object, *req.key_format_type));
+      } else if (object.type == ObjectType::kSymmetricKey && b.key_format_type == raw &&
+                 *req.key_format_type == transparent) {
         b.key_material_structure =
             ttlv::Item::Structure(ttlv::tag::kKeyMaterial,
                                   {ttlv::Item::ByteString(ttlv::tag::kKey, b.key_material.span())});
@@ -148,6 +161,16 @@ Result<ttlv::Item> Ops::Get(const ttlv::Item& p, std::string* uid) {
                         std::to_string(*req.key_format_type));
       }
     }
+  }
+  // Served to a client: no longer Fresh (1.4 §3.34). Not served if that
+  // cannot be recorded.
+  if (const Attribute* fresh = m.Find("Fresh"); fresh != nullptr &&
+                                                fresh->value.type() == ttlv::ItemType::kBoolean &&
+                                                fresh->value.int_value() != 0) {
+    RETURN_IF_ERROR(Modify(*uid, [](Managed& changed) {
+                      changed.Set(Attribute::Boolean("Fresh", false));
+                      return OkStatus();
+                    }).status());
   }
   kmip::GetResponse resp;
   resp.object_type = object.type;

@@ -2,52 +2,33 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <condition_variable>
+#include <cerrno>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
-#include "vmcrypt/kmip/message.h"
-#include "vmcrypt/kmip/tls_socket.h"
-#include "vmcrypt/kms/pki.h"
-#include "vmcrypt/ttlv/codec.h"
-#include "vmcrypt/ttlv/tags.h"
+#include "src/kms/server_impl.h"
+#include "vmcrypt/crypto/openssl.h"
 
 namespace vmcrypt::kms {
 
-using kmip::TlsSocket;
-using Clock = TlsSocket::Clock;
+int64_t SteadyNanos(SteadyClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
 
 namespace {
 
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Fingerprint(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  X509_digest(cert, EVP_sha256(), md, &len);
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    char hex[4];
-    std::snprintf(hex, sizeof(hex), "%02X", md[i]);
-    if (i != 0) out += ":";
-    out += hex;
-  }
-  return out;
-}
+// epoll data of the two non-connection descriptors.
+void* const kWakeTag = nullptr;
 
 std::string Subject(X509* cert) {
   BIO* bio = BIO_new(BIO_s_mem());
@@ -59,52 +40,25 @@ std::string Subject(X509* cert) {
   return out;
 }
 
-// Reads the protocol version of a message whose body did not decode, from
-// its Request Header alone (so the error can be answered in that version).
-std::optional<kmip::ProtocolVersion> SniffVersion(std::span<const uint8_t> msg) {
-  if (msg.size() < 16) return std::nullopt;
-  std::span<const uint8_t> inner = msg.subspan(8);
-  auto size = ttlv::MessageSize(inner.first(8));
-  if (!size.ok() || *size > inner.size()) return std::nullopt;
-  auto header = ttlv::Decode(inner.first(*size));
-  if (!header.ok() || header->tag() != ttlv::tag::kRequestHeader) return std::nullopt;
-  return kmip::PeekVersion(ttlv::Item::Structure(ttlv::tag::kRequestMessage, {*header}));
+std::string PeerName(const sockaddr_storage& peer) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (peer.ss_family == AF_INET) {
+    auto* p = reinterpret_cast<const sockaddr_in*>(&peer);
+    inet_ntop(AF_INET, &p->sin_addr, host, sizeof(host));
+    port = ntohs(p->sin_port);
+  } else if (peer.ss_family == AF_INET6) {
+    auto* p = reinterpret_cast<const sockaddr_in6*>(&peer);
+    inet_ntop(AF_INET6, &p->sin6_addr, host, sizeof(host));
+    port = ntohs(p->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
 }
 
-}  // namespace
-
-struct KmsServer::Impl {
-  ServerOptions options;
-  Engine* engine = nullptr;
-  store::ObjectStore* store = nullptr;
-  AuditLog* audit = nullptr;
-  Logger log;
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx{nullptr, SSL_CTX_free};
-  int listen_fd = -1;
-  int wake_fd = -1;
-  uint16_t port = 0;
-  std::thread acceptor;
-  std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::condition_variable drained;
-  int connections = 0;
-  bool shut_down = false;
-
-  void AcceptLoop();
-  void Serve(int fd, std::string peer);
-  bool ServeOne(TlsSocket& sock, const ClientIdentity& who);
-};
-
-// Per-connection state for the verify callback.
-struct Handshake {
-  KmsServer::Impl* server;
-  ClientIdentity identity;
-  std::string refused_subject;
-  std::string refused_fingerprint;
-  std::string refusal;
-};
-
-namespace {
+int DefaultThreads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::max(4u, 4 * (cores == 0 ? 1 : cores)));
+}
 
 // Admits a client certificate when its fingerprint is registered (whatever
 // issued it: vCenter may present a self-signed certificate), and it is within
@@ -117,7 +71,7 @@ int VerifyClient(int preverify_ok, X509_STORE_CTX* ctx) {
   if (X509_STORE_CTX_get_error_depth(ctx) > 0) return 1;
   X509* cert = X509_STORE_CTX_get_current_cert(ctx);
   if (cert == nullptr) return 0;
-  const std::string fp = Fingerprint(cert);
+  const std::string fp = crypto::Sha256Fingerprint(cert);
   if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0 ||
       X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) {
     hs->refused_subject = Subject(cert);
@@ -173,6 +127,8 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
                                 " (or it does not match the certificate)");
   }
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, VerifyClient);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   const unsigned char sid[] = "vmcrypt-kms";
   SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
@@ -200,7 +156,7 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
   } else {
     return InvalidArgumentError("listen address '" + host + "' is not an IP address");
   }
-  impl->listen_fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  impl->listen_fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
   setsockopt(impl->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(impl->listen_fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 ||
@@ -214,11 +170,27 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
   getsockname(impl->listen_fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
   impl->port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                        : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  impl->wake_fd = eventfd(0, EFD_CLOEXEC);
+  const int threads = options.threads > 0 ? options.threads : DefaultThreads();
+  impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  impl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl->epoll_fd < 0 || impl->wake_fd < 0) {
+    int err = errno;
+    close(impl->listen_fd);
+    return InternalError(std::string("epoll/eventfd: ") + std::strerror(err));
+  }
   Impl* raw = impl.get();
-  impl->acceptor = std::thread([raw] { raw->AcceptLoop(); });
+  epoll_event wake{};
+  wake.events = EPOLLIN;  // level-triggered: once written, wakes every worker
+  wake.data.ptr = kWakeTag;
+  epoll_event listen_ev{};
+  listen_ev.events = EPOLLIN | EPOLLONESHOT;
+  listen_ev.data.ptr = raw;
+  epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, &wake);
+  epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->listen_fd, &listen_ev);
+  for (int i = 0; i < threads; ++i) impl->workers.emplace_back([raw] { raw->WorkerLoop(); });
+  impl->housekeeper = std::thread([raw] { raw->Housekeep(); });
   impl->log("listening on " + host + ":" + std::to_string(impl->port) + " (TLS " + options.min_tls +
-            "+, client certificates required)");
+            "+, client certificates required, " + std::to_string(threads) + " worker threads)");
   return std::unique_ptr<KmsServer>(new KmsServer(std::move(impl)));
 }
 
@@ -227,119 +199,151 @@ KmsServer::~KmsServer() { Shutdown(); }
 uint16_t KmsServer::port() const { return impl_->port; }
 
 void KmsServer::Shutdown() {
+  Impl& s = *impl_;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (impl_->shut_down) return;
-    impl_->shut_down = true;
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.shut_down) return;
+    s.shut_down = true;
   }
-  impl_->stopping = true;
+  // No new connections; the housekeeper closes every connection that is
+  // between requests, and workers close theirs after the current answer.
+  s.stopping = true;
+  epoll_ctl(s.epoll_fd, EPOLL_CTL_DEL, s.listen_fd, nullptr);
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.changed.notify_all();
+    s.changed.wait(lock, [&] { return s.connections.empty(); });
+    s.exit_workers = true;
+    s.changed.notify_all();
+  }
   uint64_t one = 1;
-  (void)!write(impl_->wake_fd, &one, sizeof(one));
-  if (impl_->acceptor.joinable()) impl_->acceptor.join();
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  impl_->drained.wait(lock, [&] { return impl_->connections == 0; });
-  close(impl_->listen_fd);
-  close(impl_->wake_fd);
-  impl_->log("stopped");
+  (void)!write(s.wake_fd, &one, sizeof(one));
+  for (auto& t : s.workers) t.join();
+  s.housekeeper.join();
+  close(s.listen_fd);
+  close(s.epoll_fd);
+  close(s.wake_fd);
+  s.log("stopped");
 }
 
-void KmsServer::Impl::AcceptLoop() {
-  while (!stopping) {
-    pollfd fds[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) continue;
-    if (fds[1].revents != 0 || stopping) break;
+void KmsServer::Impl::WorkerLoop() {
+  // A write to a socket the peer closed must fail with EPIPE, not kill the
+  // process; the signal stays pending on this thread, blocked.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  while (true) {
+    epoll_event ev{};
+    const int n = epoll_wait(epoll_fd, &ev, 1, -1);
+    if (n < 0 && errno != EINTR) {
+      log(std::string("epoll_wait: ") + std::strerror(errno));
+      return;
+    }
+    if (n <= 0) continue;
+    if (ev.data.ptr == kWakeTag) {
+      if (exit_workers) return;
+      continue;
+    }
+    if (ev.data.ptr == this) {
+      AcceptAll();
+      continue;
+    }
+    Drive(static_cast<Connection*>(ev.data.ptr));
+  }
+}
+
+void KmsServer::Impl::AcceptAll() {
+  // At most a burst per wake-up, so that one worker does not starve the
+  // connections waiting for an answer.
+  for (int burst = 0; burst < 64 && !stopping; ++burst) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
-    int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    char host[INET6_ADDRSTRLEN] = "?";
-    uint16_t port = 0;
-    if (peer.ss_family == AF_INET) {
-      auto* p = reinterpret_cast<sockaddr_in*>(&peer);
-      inet_ntop(AF_INET, &p->sin_addr, host, sizeof(host));
-      port = ntohs(p->sin_port);
-    } else if (peer.ss_family == AF_INET6) {
-      auto* p = reinterpret_cast<sockaddr_in6*>(&peer);
-      inet_ntop(AF_INET6, &p->sin6_addr, host, sizeof(host));
-      port = ntohs(p->sin6_port);
+    const int fd =
+        accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        log(std::string("accept: ") + std::strerror(errno) + "; pausing 100 ms");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      break;  // EAGAIN, or a connection that died in the queue
     }
-    std::string name = std::string(host) + ":" + std::to_string(port);
+    const std::string name = PeerName(peer);
     {
       std::lock_guard<std::mutex> lock(mu);
-      if (connections >= options.max_connections) {
+      if (static_cast<int>(connections.size()) >= options.max_connections) {
         close(fd);
-        log("refused " + name + ": " + std::to_string(connections) + " connections already");
+        log("refused " + name + ": " + std::to_string(connections.size()) + " connections already");
         continue;
       }
-      ++connections;
     }
-    std::thread([this, fd, name] {
-      Serve(fd, name);
-      std::lock_guard<std::mutex> lock(mu);
-      if (--connections == 0) drained.notify_all();
-    }).detach();
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto c = std::make_unique<Connection>();
+    c->fd = fd;
+    c->peer = name;
+    c->hs.server = this;
+    c->ssl.reset(SSL_new(ctx.get()));
+    if (!c->ssl) {
+      close(fd);
+      log("SSL_new failed for " + name);
+      continue;
+    }
+    SSL_set_fd(c->ssl.get(), fd);
+    SSL_set_app_data(c->ssl.get(), &c->hs);
+    SSL_set_accept_state(c->ssl.get());
+    c->handshake_deadline = SteadyClock::now() + options.io_timeout;
+    c->deadline_ns = SteadyNanos(c->handshake_deadline);
+    c->between_requests = true;  // nothing in flight until a request arrives
+    Connection* raw = c.release();
+    Track(raw);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.ptr = raw;
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      Close(raw, std::string("epoll_ctl: ") + std::strerror(errno));
+    }
   }
+  if (stopping) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.ptr = this;
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);  // fails harmlessly once removed
 }
 
-void KmsServer::Impl::Serve(int fd, std::string peer) {
-  Handshake hs{this, {}, {}, {}, {}};
-  auto sock = TlsSocket::Accept(ctx.get(), fd, peer, Clock::now() + options.io_timeout, &hs);
-  if (!sock.ok()) {
-    if (!hs.refused_fingerprint.empty()) {
-      log("refused client " + peer + ": " + hs.refusal + " (subject \"" + hs.refused_subject +
-          "\", sha256 " + hs.refused_fingerprint + ")");
-    } else {
-      log(sock.status().message());
-    }
-    return;
-  }
-  while (!stopping) {
-    // Wait for the next request in short slices so that a shutdown is seen.
-    const auto idle_deadline = Clock::now() + options.idle_timeout;
-    bool readable = false;
-    while (!stopping && Clock::now() < idle_deadline) {
-      if ((*sock)->WaitReadable(
-              std::min(idle_deadline, Clock::now() + std::chrono::milliseconds(200)))) {
-        readable = true;
-        break;
-      }
-    }
-    if (!readable) break;
-    if (!ServeOne(**sock, hs.identity)) break;
-  }
-  (*sock)->Shutdown();
+void KmsServer::Impl::Track(Connection* c) {
+  std::lock_guard<std::mutex> lock(mu);
+  connections.insert(c);
 }
 
-bool KmsServer::Impl::ServeOne(TlsSocket& sock, const ClientIdentity& who) {
-  const auto deadline = Clock::now() + options.io_timeout;
-  ttlv::Bytes header(ttlv::kHeaderSize);
-  if (!sock.ReadExact(header, deadline).ok()) return false;  // closed or timed out
-  ttlv::Limits limits;
-  limits.max_message_size = options.max_message_size;
-  auto size = ttlv::MessageSize(header, limits);
-  auto reply = [&](const ttlv::Item& response) {
-    auto wire = ttlv::Encode(response);
-    return wire.ok() && sock.WriteAll(*wire, Clock::now() + options.io_timeout).ok();
-  };
-  if (!size.ok()) {
-    // Not a message we will read: answer once, then close (KMIP 1.4 §11).
-    log("closing " + sock.peer() + ": " + size.status().message());
-    reply(engine->InvalidMessage(std::nullopt, size.status().message()));
-    return false;
+void KmsServer::Impl::Close(Connection* c, const std::string& why) {
+  if (!why.empty()) log("closing " + c->peer + ": " + why);
+  if (c->handshaken && !c->expired) {
+    ERR_clear_error();
+    SSL_shutdown(c->ssl.get());  // one attempt at close_notify; never waits
   }
-  ttlv::Bytes message(*size);
-  std::copy(header.begin(), header.end(), message.begin());
-  if (!sock.ReadExact(std::span<uint8_t>(message).subspan(ttlv::kHeaderSize), deadline).ok()) {
-    return false;
+  ERR_clear_error();
+  std::lock_guard<std::mutex> lock(mu);
+  connections.erase(c);
+  close(c->fd);  // under `mu`: the housekeeper never sees a reused number
+  delete c;
+  changed.notify_all();
+}
+
+void KmsServer::Impl::Housekeep() {
+  std::unique_lock<std::mutex> lock(mu);
+  while (!exit_workers) {
+    changed.wait_for(lock, std::chrono::milliseconds(100));
+    if (exit_workers) break;
+    const int64_t now = SteadyNanos(SteadyClock::now());
+    for (Connection* c : connections) {
+      const int64_t deadline = c->deadline_ns.load();
+      const bool due = deadline != 0 && deadline < now;
+      const bool drain = stopping && c->between_requests.load();
+      // The owning worker sees end-of-file and closes the connection.
+      if ((due || drain) && !c->expired.exchange(true)) shutdown(c->fd, SHUT_RDWR);
+    }
   }
-  auto request = ttlv::Decode(message, limits);
-  if (!request.ok()) {
-    return reply(engine->InvalidMessage(SniffVersion(message), request.status().message()));
-  }
-  std::vector<OperationRecord> records;
-  ttlv::Item response = engine->Process(who, *request, &records);
-  if (audit != nullptr) audit->Record(Now(), who, sock.peer(), records);
-  return reply(response);
 }
 
 }  // namespace vmcrypt::kms

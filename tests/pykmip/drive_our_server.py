@@ -16,6 +16,70 @@ from kmip.pie import objects
 from kmip.core.factories import attributes as attr_factory
 
 
+def asymmetric_and_derive(c, check):
+    """Create Key Pair, Sign / Signature Verify and Derive Key (KMIP 1.4 §4.2,
+    §4.31, §4.32, §4.6) through PyKMIP 0.10's client; signatures are checked
+    with python3-cryptography as well, and the derived key with hashlib."""
+    import hashlib
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    pub_uid, priv_uid = c.create_key_pair(
+        enums.CryptographicAlgorithm.RSA, 2048,
+        public_name="pykmip-pub", public_usage_mask=[enums.CryptographicUsageMask.VERIFY],
+        private_name="pykmip-priv", private_usage_mask=[enums.CryptographicUsageMask.SIGN])
+    check(pub_uid and priv_uid and pub_uid != priv_uid,
+          "create_key_pair RSA-2048 -> %s / %s" % (pub_uid, priv_uid))
+    pub = c.get(pub_uid)
+    check(isinstance(pub, objects.PublicKey) and pub.cryptographic_length == 2048
+          and pub.key_format_type == enums.KeyFormatType.PKCS_1, "get public key (PKCS#1)")
+    priv = c.get(priv_uid)
+    check(isinstance(priv, objects.PrivateKey) and priv.cryptographic_algorithm
+          == enums.CryptographicAlgorithm.RSA, "get private key")
+    c.activate(pub_uid)
+    c.activate(priv_uid)
+    params = {"cryptographic_algorithm": enums.CryptographicAlgorithm.RSA,
+              "hashing_algorithm": enums.HashingAlgorithm.SHA_256,
+              "padding_method": enums.PaddingMethod.PSS}
+    msg = b"signed through PyKMIP"
+    sig = c.sign(msg, uid=priv_uid, cryptographic_parameters=params)
+    check(isinstance(sig, bytes) and len(sig) == 256, "sign RSA-PSS-SHA256: 256 bytes")
+    key = serialization.load_der_public_key(pub.value)
+    try:
+        key.verify(sig, msg, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                         salt_length=padding.PSS.AUTO), hashes.SHA256())
+        ok = True
+    except InvalidSignature:
+        ok = False
+    check(ok, "the signature verifies with python3-cryptography")
+    v = c.signature_verify(msg, sig, uid=pub_uid, cryptographic_parameters=params)
+    check(v == enums.ValidityIndicator.VALID, "signature_verify: Valid")
+    v = c.signature_verify(msg + b"!", sig, uid=pub_uid, cryptographic_parameters=params)
+    check(v == enums.ValidityIndicator.INVALID, "signature_verify of changed data: Invalid")
+    try:
+        c.sign(msg, uid=pub_uid, cryptographic_parameters=params)
+        check(False, "sign with the public key fails")
+    except Exception as e:
+        check("PERMISSION_DENIED" in str(e) or "Permission Denied" in str(e),
+              "sign with the public key (no Sign in its mask): Permission Denied")
+
+    # PBKDF2 from a registered password (Secret Data with Derive Key).
+    password = b"pykmip password"
+    sid = c.register(objects.SecretData(password, enums.SecretDataType.PASSWORD,
+                                        masks=[enums.CryptographicUsageMask.DERIVE_KEY]))
+    c.activate(sid)
+    did = c.derive_key(enums.ObjectType.SYMMETRIC_KEY, [sid], enums.DerivationMethod.PBKDF2,
+                       {"cryptographic_parameters": {
+                           "hashing_algorithm": enums.HashingAlgorithm.SHA_256},
+                        "salt": b"pykmip-salt", "iteration_count": 1000},
+                       cryptographic_algorithm=enums.CryptographicAlgorithm.AES,
+                       cryptographic_length=256)
+    derived = c.get(did)
+    check(derived.value == hashlib.pbkdf2_hmac("sha256", password, b"pykmip-salt", 1000, 32),
+          "derive_key PBKDF2-SHA256 matches hashlib")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -117,6 +181,7 @@ def main():
             except Exception as e:
                 check("ITEM_NOT_FOUND" in str(e) or "Item Not Found" in str(e),
                       "get of an unknown id fails: Item Not Found")
+            asymmetric_and_derive(c, check)
     finally:
         os.unlink(conf.name)
     print("%d passed, 0 failed" % steps)

@@ -283,6 +283,59 @@ struct RngRetrieveResponse {
   VMCRYPT_PAYLOAD_CODEC(RngRetrieveResponse);
 };
 
+// --- Sign / Signature Verify (1.4 §4.31-4.32; 2.1 §6.1.55-6.1.56), 1.2 operations ----------------
+// Single-part calls send Data (or, from 1.4, Digested Data); the multi-part
+// fields (Correlation Value, Init / Final Indicator) are 1.3.
+struct SignRequest {
+  std::optional<std::string> uid;
+  std::optional<ttlv::Item> cryptographic_parameters;
+  std::optional<ttlv::Bytes> data;
+  std::optional<ttlv::Bytes> digested_data;  // 1.4
+  std::optional<ttlv::Bytes> correlation_value;
+  std::optional<bool> init_indicator;
+  std::optional<bool> final_indicator;
+  VMCRYPT_PAYLOAD_CODEC(SignRequest);
+};
+struct SignResponse {
+  std::string uid;
+  std::optional<ttlv::Bytes> signature_data;  // single-part: always
+  std::optional<ttlv::Bytes> correlation_value;
+  VMCRYPT_PAYLOAD_CODEC(SignResponse);
+};
+struct SignatureVerifyRequest {
+  std::optional<std::string> uid;
+  std::optional<ttlv::Item> cryptographic_parameters;
+  std::optional<ttlv::Bytes> data;
+  std::optional<ttlv::Bytes> digested_data;  // 1.4
+  std::optional<ttlv::Bytes> signature_data;
+  std::optional<ttlv::Bytes> correlation_value;
+  std::optional<bool> init_indicator;
+  std::optional<bool> final_indicator;
+  VMCRYPT_PAYLOAD_CODEC(SignatureVerifyRequest);
+};
+// Validity Indicator values (1.4 §9.1.3.2.23).
+enum class ValidityIndicator : uint32_t { kValid = 0x01, kInvalid = 0x02, kUnknown = 0x03 };
+struct SignatureVerifyResponse {
+  std::string uid;
+  std::optional<uint32_t> validity_indicator;  // single-part and final parts
+  std::optional<ttlv::Bytes> data;             // recovered data
+  std::optional<ttlv::Bytes> correlation_value;
+  VMCRYPT_PAYLOAD_CODEC(SignatureVerifyResponse);
+};
+
+// --- Derive Key (1.4 §4.6; 2.1 §6.1.12) ---------------------------------------------------------
+struct DeriveKeyRequest {
+  ObjectType object_type = ObjectType::kSymmetricKey;
+  std::vector<std::string> uids;  // one or more; the ID Placeholder is not used
+  uint32_t derivation_method = 0;
+  ttlv::Item derivation_parameters;  // the Derivation Parameters structure (1.4 Tables 182-183)
+  AttributeList attributes;          // 1.x Template-Attribute, 2.x Attributes
+  VMCRYPT_PAYLOAD_CODEC(DeriveKeyRequest);
+};
+// Derive Key answers with Register's shape: Unique Identifier and, in 1.x,
+// the Template-Attribute the server set (1.4 Table 181, 2.1 Table 206).
+using DeriveKeyResponse = RegisterResponse;
+
 #undef VMCRYPT_PAYLOAD_CODEC
 
 }  // namespace vmcrypt::kmip

@@ -16,7 +16,15 @@
 //   2. the value of the response header's Time Stamp;
 //   3. the text of a batch item's Result Message (not its presence);
 //   4. a Unique Batch Item ID in the actual response that the client added
-//      because the request had none.
+//      because the request had none;
+//   5. a value the server drew at random: the key material and Digest Value
+//      of an object this session had the server generate (Create, Create Key
+//      Pair, Derive Key, Re-Key, Re-Key Key Pair), the output of Encrypt,
+//      Decrypt, MAC or Sign with such an object, and RNG Retrieve Data. It
+//      must keep its type and length; it is then bound like a placeholder
+//      (expected -> actual), so a later request repeating the expected value
+//      sends the actual one, and the answer to such a request is compared
+//      exactly.
 //
 // The network stays out: ReplayDocument() takes a SendFn, so tests can
 // substitute a fake server.
@@ -29,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,9 +64,12 @@ class ReplaySession {
 
   // Returns `request` with every placeholder replaced: $NOW[+-N] by now()+-N
   // (as a Date-Time, or Date-Time Extended in microseconds), others by their
-  // bound value under the request's tag. Errors: a placeholder not bound yet,
-  // or bound to a value of another type.
-  Result<ttlv::Item> PrepareRequest(const ttlv::Item& request) const;
+  // bound value under the request's tag; and every Byte String or Big
+  // Integer equal to an expected random value (difference 5) by the actual
+  // one. Remembers which batch items got such a value, for the next
+  // Compare(). Errors: a placeholder not bound yet, or bound to a value of
+  // another type.
+  Result<ttlv::Item> PrepareRequest(const ttlv::Item& request);
 
   // Compares `actual` with `expected`, binding placeholders met for the first
   // time. Returns nullopt if they match, else the first difference as
@@ -68,14 +80,35 @@ class ReplaySession {
 
   // The placeholders bound so far, by text.
   const std::map<std::string, ttlv::Item>& bindings() const { return bindings_; }
+  // The Unique Identifiers of the objects the server generated so far.
+  const std::set<std::string>& generated() const { return generated_; }
 
  private:
+  // What the batch item being compared is about (difference 5).
+  struct ItemContext {
+    uint32_t operation = 0;
+    std::string uid;           // the actual response payload's Unique Identifier
+    bool substituted = false;  // its request carried an actual random value
+  };
+
+  Result<ttlv::Item> PrepareAt(const ttlv::Item& request, int batch_index);
   std::optional<std::string> CompareAt(const ttlv::Item& expected, const ttlv::Item& actual,
                                        const std::string& path, uint32_t parent_tag);
+  // Sets item_ from an actual Batch Item and records the objects it generated.
+  void EnterBatchItem(const ttlv::Item& actual);
+  // Whether the leaf `expected` (child of `parent_tag`) is a value the server
+  // drew at random, in the current batch item (difference 5).
+  bool DrawnAtRandom(const ttlv::Item& expected, uint32_t parent_tag) const;
 
   std::function<int64_t()> now_;
   std::map<std::string, ttlv::Item> bindings_;
-  int major_ = 1;  // of the message being compared, for names in paths
+  std::set<std::string> generated_;
+  std::vector<std::pair<ttlv::Item, ttlv::Item>> drawn_;  // expected -> actual
+  std::set<int> substituted_items_;                       // request batch items with a drawn value
+  ItemContext item_;
+  int batch_index_ = 0;      // of the response batch item being compared
+  int key_value_depth_ = 0;  // > 0 inside a Key Value
+  int major_ = 1;            // of the message being compared, for names in paths
 };
 
 // Sends one request (in its own protocol version) and returns the response;

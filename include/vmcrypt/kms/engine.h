@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,10 @@
 #include "vmcrypt/ttlv/item.h"
 
 namespace vmcrypt::kms {
+
+namespace internal {
+class CryptoStreams;  // the multi-part Encrypt/Decrypt calls in progress
+}  // namespace internal
 
 // Who sent a request: established from the TLS client certificate.
 struct ClientIdentity {
@@ -74,6 +79,7 @@ class Engine {
   RootKey* root_key_;
   EngineOptions options_;
   Clock clock_;
+  std::shared_ptr<internal::CryptoStreams> streams_;  // shared by all connections
 };
 
 }  // namespace vmcrypt::kms

@@ -5,12 +5,14 @@
 // when its certificate's SHA-256 fingerprint is registered in the store
 // (`vmcrypt kms client add`); that registration names its tenant. Any other
 // certificate is refused during the handshake and logged with its subject and
-// fingerprint. Each connection is served by its own thread (at most
-// max_connections at once): it reads one TTLV message at a time (bounded by
-// max_message_size and the timeouts), lets the Engine answer it and writes the
-// response. Malformed messages get an Invalid Message response; a message over
-// the size limit gets one and the connection is closed. Shutdown() stops
-// accepting, lets in-flight requests finish and joins every thread.
+// fingerprint. Connections are multiplexed over a pool of worker threads
+// (epoll; `threads`, by default four per core because a durable write makes
+// its worker wait for the disk): idle connections cost no thread. A
+// connection's requests are answered in order, one message at a time (bounded
+// by max_message_size and the timeouts). Malformed messages get an Invalid
+// Message response; a message over the size limit gets one and the connection
+// is closed. Shutdown() stops accepting, lets in-flight requests finish and
+// joins every thread.
 #ifndef VMCRYPT_KMS_SERVER_H_
 #define VMCRYPT_KMS_SERVER_H_
 
@@ -36,6 +38,7 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{120};
   std::chrono::seconds io_timeout{30};
   int max_connections = 1024;
+  int threads = 0;  // worker threads; 0 = four per core (at least 4)
 };
 
 class KmsServer {

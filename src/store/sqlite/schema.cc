@@ -111,6 +111,10 @@ Status PrepareWriterConnection(Connection& conn, const std::string& path) {
   RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = FULL", "set synchronous"));
   RETURN_IF_ERROR(conn.Exec("PRAGMA foreign_keys = ON", "enable foreign keys"));
   RETURN_IF_ERROR(SetTempStoreMemory(conn));
+  // The writer keeps the B-tree pages it touches (64 MiB instead of 2 MiB),
+  // and leaves checkpoints to the store's checkpointer thread.
+  RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = -65536", "set cache_size"));
+  RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint"));
 
   ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
   if (version != 0) return CheckVersion(conn, path, version);

@@ -98,9 +98,19 @@ struct PendingWrite {
 // the reader pool.
 class SqliteStore final : public ObjectStore {
  public:
-  SqliteStore(std::unique_ptr<Connection> writer, const std::string& path,
-              const SqliteOptions& options)
-      : options_(options), writer_conn_(std::move(writer)), readers_(path, options) {
+  SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
+              const std::string& path, const SqliteOptions& options)
+      : options_(options),
+        writer_conn_(std::move(writer)),
+        checkpoint_conn_(std::move(checkpointer)),
+        readers_(path, options) {
+    // The writer does not checkpoint (wal_autocheckpoint=0, set in
+    // PrepareWriterConnection); after each commit that leaves the WAL longer
+    // than kCheckpointFrames, it wakes the checkpointer, whose PASSIVE
+    // checkpoints copy pages to the database file beside the writer instead
+    // of in its way (https://sqlite.org/wal.html#ckpt).
+    sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::OnCommit, this);
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     writer_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -112,6 +122,12 @@ class SqliteStore final : public ObjectStore {
     }
     cv_.notify_one();
     writer_.join();
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpointer_.join();
   }
 
   Status Insert(const ObjectRecord& record) override {
@@ -172,6 +188,42 @@ class SqliteStore final : public ObjectStore {
   }
 
  private:
+  static constexpr int kCheckpointFrames = 2000;         // about 8 MiB of WAL
+  static constexpr int kWriterCheckpointFrames = 10000;  // about 40 MiB
+
+  static int OnCommit(void* self, sqlite3* db, const char*, int frames) {
+    if (frames >= kWriterCheckpointFrames) {
+      // The checkpointer could not catch up with a steady stream of commits
+      // (the WAL only restarts after a checkpoint that copied every frame):
+      // finish it here, as SQLite's own auto-checkpoint would. Most frames
+      // are already copied, so this is short.
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= kCheckpointFrames) {
+      auto* store = static_cast<SqliteStore*>(self);
+      {
+        std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
+        store->checkpoint_wanted_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    std::unique_lock<std::mutex> lock(checkpoint_mu_);
+    while (true) {
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });
+      if (checkpoint_stop_) return;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      // Errors (SQLITE_BUSY while another process checkpoints) only delay
+      // the next attempt; the WAL stays correct either way.
+      sqlite3_wal_checkpoint_v2(checkpoint_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+      lock.lock();
+    }
+  }
+
   // Queues a write for the writer thread and waits for its durable outcome.
   Status Write(std::function<Status(Connection&)> apply) {
     auto write = std::make_shared<PendingWrite>();
@@ -276,8 +328,15 @@ class SqliteStore final : public ObjectStore {
   }
 
   const SqliteOptions options_;
-  std::unique_ptr<Connection> writer_conn_;  // writer thread only
+  std::unique_ptr<Connection> writer_conn_;      // writer thread only
+  std::unique_ptr<Connection> checkpoint_conn_;  // checkpointer thread only
   ReaderPool readers_;
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
+  bool checkpoint_stop_ = false;    // guarded by checkpoint_mu_
+  std::thread checkpointer_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -315,7 +374,13 @@ Result<std::unique_ptr<ObjectStore>> OpenSqliteStore(const std::string& path,
       std::unique_ptr<Connection> writer,
       Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms));
   RETURN_IF_ERROR(sqlite::PrepareWriterConnection(*writer, path));
-  return std::unique_ptr<ObjectStore>(new SqliteStore(std::move(writer), path, options));
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                   Connection::Open(path, SQLITE_OPEN_READWRITE, options.busy_timeout_ms));
+  // A connection learns that the database is in WAL mode when it first reads
+  // it; until then a checkpoint through it does nothing.
+  RETURN_IF_ERROR(checkpointer->QueryText("PRAGMA journal_mode", "read journal mode").status());
+  return std::unique_ptr<ObjectStore>(
+      new SqliteStore(std::move(writer), std::move(checkpointer), path, options));
 }
 
 }  // namespace vmcrypt::store

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# kms_load_smoke: starts our key server on 127.0.0.1:0 and runs kms-load for
+# 2 seconds with 4 connections in each mode and all five operations; checks
+# the report is well formed, every operation ran, and nothing failed. No
+# timing thresholds. Usage: kms_load_smoke_test.sh VMCRYPT KMS_LOAD
+set -uo pipefail
+VMCRYPT=$1
+KMS_LOAD=$2
+TMP=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+failed=0
+bad() { failed=1; echo "FAIL: $*"; }
+
+D=$TMP/kms
+"$VMCRYPT" kms init --dir "$D" > "$TMP/init.out" 2>&1 || { cat "$TMP/init.out"; exit 1; }
+"$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve.log" &
+SERVER_PID=$!
+PORT=""
+for _ in $(seq 1 100); do
+  PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PORT" ] || { echo "server did not start:"; cat "$TMP/serve.log"; exit 1; }
+
+LOAD=("$KMS_LOAD" --server "127.0.0.1:$PORT" --ca "$D/ca.crt" --cert "$D/clients/admin.crt"
+      --key "$D/clients/admin.key" --connections 4)
+MIX=get=40,get_attributes=20,locate=20,add_attribute=10,create=10
+
+# check_json FILE MODE: every row present with count > 0, zero errors.
+check_json() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+mode = sys.argv[2]
+want = ["get", "get_attributes", "locate", "add_attribute", "create"]
+if mode == "session":
+    want += ["connect_discover", "session"]
+rows = {r["op"]: r for r in report["ops"]}
+problems = []
+if report["mode"] != mode or report["connections"] != 4 or report["preload"] != 300:
+    problems.append("header does not match the command line: %r" % {k: report[k] for k in ("mode", "connections", "preload")})
+if not 1.5 < report["seconds"] < 60:
+    problems.append("run took %s s for --duration 2" % report["seconds"])
+for op in want:
+    r = rows.get(op)
+    if r is None:
+        problems.append("no row for " + op)
+        continue
+    if r["count"] <= 0 or r["errors"] != 0:
+        problems.append("%s: count %d, errors %d %s" % (op, r["count"], r["errors"], r.get("first_error", "")))
+    if not 0 < r["p50_ms"] <= r["p99_ms"] <= r["p999_ms"] <= r["max_ms"]:
+        problems.append("%s: percentiles out of order: %r" % (op, r))
+    if abs(r["ops_per_s"] * report["seconds"] - r["count"]) > 1:
+        problems.append("%s: ops/s does not match count / seconds" % op)
+extra = set(rows) - set(want)
+if extra:
+    problems.append("unexpected rows: %s" % sorted(extra))
+if mode == "session" and rows.get("session", {}).get("count") != sum(rows[o]["count"] for o in want[:5] if o in rows):
+    problems.append("session count != sum of operation counts")
+for p in problems:
+    print("FAIL:", p)
+sys.exit(1 if problems else 0)
+PY
+}
+
+for mode in persistent session; do
+  "${LOAD[@]}" --mode "$mode" --duration 2 --preload 300 --preload-batch 50 --mix "$MIX" --json > "$TMP/$mode.json" 2> "$TMP/$mode.err"
+  status=$?
+  [ $status -eq 0 ] || bad "$mode: kms-load exit status $status: $(cat "$TMP/$mode.err")"
+  check_json "$TMP/$mode.json" "$mode" || { bad "$mode: report"; cat "$TMP/$mode.json"; }
+done
+
+# The human table: a header and one row per operation, then the total.
+"${LOAD[@]}" --mode persistent --duration 1 --preload 20 --mix "$MIX" > "$TMP/table.txt" 2> "$TMP/table.err"
+status=$?
+[ $status -eq 0 ] || bad "table run: exit status $status: $(cat "$TMP/table.err")"
+grep -Eq '^op +count +ops/s +p50 ms +p99 ms +p99.9 ms +max ms +errors$' "$TMP/table.txt" ||
+  bad "table header missing"
+for op in get get_attributes locate add_attribute create "all operations"; do
+  grep -Eq "^$op +[1-9][0-9]* +[0-9.]+ .* 0$" "$TMP/table.txt" || bad "table row for $op"
+done
+
+# Errors are reported, not hidden: a Get on a server that is gone fails the run.
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+"${LOAD[@]}" --mode persistent --duration 0.5 --preload 0 --mix create=1 --timeout 2 \
+  > "$TMP/down.txt" 2> "$TMP/down.err"
+[ $? -eq 1 ] && grep -q "kms-load:" "$TMP/down.err" || bad "a dead server must fail the run"
+
+# Bad arguments are refused with a message.
+"${LOAD[@]}" --mix get=1,teleport=2 > /dev/null 2> "$TMP/badmix.err"
+[ $? -eq 1 ] && grep -q "unknown operation 'teleport'" "$TMP/badmix.err" || bad "unknown op in --mix"
+
+if [ $failed -ne 0 ]; then
+  echo "--- server log (tail)"; tail -20 "$TMP/serve.log"
+  exit 1
+fi
+echo "kms_load_smoke: all checks passed"
