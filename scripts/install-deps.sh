@@ -10,10 +10,11 @@ PACKAGES=(
   libclang-rt-14-dev python3 xxd
   # libraries
   libssl-dev openssl libpugixml-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev sqlite3
-  libtomlplusplus-dev
+  libtomlplusplus-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # third-party peers used by the tests
   python3-pykmip
+  qemu-utils nbdkit curl python3-cryptography
 )
 
 missing=()

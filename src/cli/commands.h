@@ -18,6 +18,15 @@ void AddKmipCommands(CLI::App& app, Action* action);
 // Adds `vmcrypt kms ...` to `app`.
 void AddKmsCommands(CLI::App& app, Action* action);
 
+// Adds `vmcrypt disk ...` (the offline encrypted-disk tool) to `app`.
+void AddDiskCommands(CLI::App& app, Action* action);
+
+// Adds `vmcrypt disk serve ...` under `disk` (NBD export of encrypted disks).
+void AddDiskServeCommand(CLI::App& disk, Action* action);
+
+// Adds `vmcrypt host ...` (the host agent) to `app`.
+void AddHostCommands(CLI::App& app, Action* action);
+
 // Adds `vmcrypt kmip call ...` under `kmip`.
 void AddKmipCallCommand(CLI::App& kmip, Action* action);
 

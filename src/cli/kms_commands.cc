@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/cli/commands.h"
+#include "src/cli/log.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/kms/audit.h"
@@ -25,19 +26,10 @@ namespace vmcrypt::cli {
 namespace {
 
 int Fail(const char* command, const std::string& message) {
-  std::fprintf(stderr, "vmcrypt kms %s: %s\n", command, message.c_str());
-  return 1;
+  return FailCommand(std::string("kms ") + command, message);
 }
 
-void LogLine(const std::string& line) {
-  char stamp[32];
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::fprintf(stderr, "%s vmcrypt kms: %s\n", stamp, line.c_str());
-  std::fflush(stderr);
-}
+void LogLine(const std::string& line) { cli::LogLine("kms", line); }
 
 int RunInit(const kms::InitOptions& o) {
   auto r = kms::InitKmsDirectory(o);

@@ -10,6 +10,9 @@ int main(int argc, char** argv) {
   vmcrypt::cli::Action action;
   vmcrypt::cli::AddKmipCommands(app, &action);
   vmcrypt::cli::AddKmsCommands(app, &action);
+  vmcrypt::cli::AddDiskCommands(app, &action);
+  vmcrypt::cli::AddDiskServeCommand(*app.get_subcommand("disk"), &action);
+  vmcrypt::cli::AddHostCommands(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

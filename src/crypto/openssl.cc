@@ -1,7 +1,10 @@
 #include "vmcrypt/crypto/openssl.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include <cstdio>
 #include <string>
 
 #include "src/crypto/internal.h"
@@ -18,6 +21,19 @@ std::string OpenSslErrorString() {
     out += buf;
   }
   return out.empty() ? "no OpenSSL error detail" : out;
+}
+
+std::string Sha256Fingerprint(const X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &len) != 1) return "";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    char hex[4];
+    std::snprintf(hex, sizeof(hex), i == 0 ? "%02X" : ":%02X", md[i]);
+    out += hex;
+  }
+  return out;
 }
 
 namespace internal {

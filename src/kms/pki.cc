@@ -237,14 +237,7 @@ Result<CertificateInfo> DescribeCertificate(std::string_view cert_pem) {
   CertificateInfo info;
   info.subject = NameText(X509_get_subject_name(cert.get()));
   info.issuer = NameText(X509_get_issuer_name(cert.get()));
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  X509_digest(cert.get(), EVP_sha256(), md, &len);
-  for (unsigned int i = 0; i < len; ++i) {
-    char hex[4];
-    std::snprintf(hex, sizeof(hex), i == 0 ? "%02X" : ":%02X", md[i]);
-    info.sha256_fingerprint += hex;
-  }
+  info.sha256_fingerprint = crypto::Sha256Fingerprint(cert.get());
   BioPtr bio(BIO_new(BIO_s_mem()));
   ASN1_TIME_print(bio.get(), X509_get0_notAfter(cert.get()));
   info.not_after = BioToString(bio.get());

@@ -57,6 +57,11 @@ using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 // name the failing routine and reason; they never contain key material.
 std::string OpenSslErrorString();
 
+// A certificate's SHA-256 fingerprint as upper-case hex pairs joined by
+// colons ("AB:CD:..."), the form the key server and host agent register and
+// log certificates by.
+std::string Sha256Fingerprint(const X509* cert);
+
 }  // namespace vmcrypt::crypto
 
 #endif  // VMCRYPT_CRYPTO_OPENSSL_H_

@@ -1,0 +1,106 @@
+// `vmcrypt disk serve FILE... --kek-file KEK (--socket PATH | --listen
+// 127.0.0.1:PORT)`: exports encrypted disks over NBD (docs/nbd.md), each
+// under its file's base name, until SIGTERM or SIGINT.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "src/cli/commands.h"
+#include "src/cli/log.h"
+#include "vmcrypt/base/file_util.h"
+#include "vmcrypt/disk/encrypted_disk.h"
+#include "vmcrypt/disk/header_store.h"
+#include "vmcrypt/nbd/server.h"
+
+namespace vmcrypt::cli {
+namespace {
+
+struct ServeOptions {
+  std::vector<std::string> files;
+  std::string kek_file;
+  std::string socket;
+  std::string listen;
+};
+
+int Fail(const std::string& message) { return FailCommand("disk serve", message); }
+
+void LogLine(const std::string& line) { cli::LogLine("disk serve", line); }
+
+int RunServe(const ServeOptions& o) {
+  if (o.socket.empty() == o.listen.empty()) return Fail("give --socket PATH or --listen HOST:PORT");
+  auto kek = ReadSecretFile(o.kek_file);
+  if (!kek.ok()) return Fail("KEK file " + o.kek_file + ": " + kek.status().message());
+  if (kek->size() != 32) {
+    return Fail("KEK file " + o.kek_file + " must hold 32 bytes, not " +
+                std::to_string(kek->size()));
+  }
+  std::vector<std::unique_ptr<disk::EncryptedDisk>> disks;
+  std::vector<nbd::Export> exports;
+  std::set<std::string> names;
+  for (const std::string& file : o.files) {
+    const std::string name = std::filesystem::path(file).filename().string();
+    if (!names.insert(name).second) return Fail("two disks are named " + name);
+    auto d = disk::EncryptedDisk::Open(file, disk::SingleKek(*kek));
+    if (!d.ok()) return Fail(file + ": " + d.status().message());
+    if ((*d)->header_repaired()) LogLine(file + ": repaired a damaged header copy");
+    exports.push_back({name, d->get(), file});
+    disks.push_back(std::move(*d));
+  }
+  kek->Clear();  // the disks hold their DEKs; the KEK is no longer needed
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  nbd::ServerOptions options;
+  options.unix_path = o.socket;
+  options.listen = o.listen;
+  auto server = nbd::Server::Start(options, exports, LogLine);
+  if (!server.ok()) return Fail(server.status().message());
+  for (const nbd::Export& e : exports) {
+    if (!o.socket.empty()) {
+      LogLine("serving nbd+unix:///" + e.name + "?socket=" + o.socket);
+    } else {
+      const std::string host = o.listen.substr(0, o.listen.rfind(':'));
+      LogLine("serving nbd://" + host + ":" + std::to_string((*server)->port()) + "/" + e.name);
+    }
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LogLine(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": finishing in-flight requests");
+  (*server)->Shutdown();
+  int rc = 0;
+  for (auto& d : disks) {
+    Status s = d->Flush();
+    if (!s.ok()) {
+      LogLine("flush failed: " + s.message());
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+void AddDiskServeCommand(CLI::App& disk, Action* action) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* sv = disk.add_subcommand("serve", "export encrypted disks over NBD (for QEMU)");
+  sv->add_option("files", o->files, "encrypted disks; each is exported under its base name")
+      ->required();
+  sv->add_option("--kek-file", o->kek_file, "the KEK: 32 raw bytes, mode 0600")->required();
+  sv->add_option("--socket", o->socket, "a unix socket path (nbd+unix:///NAME?socket=PATH)");
+  sv->add_option("--listen", o->listen, "HOST:PORT on loopback, e.g. 127.0.0.1:10809 (0: any)");
+  sv->callback([action, o] { *action = [o] { return RunServe(*o); }; });
+}
+
+}  // namespace vmcrypt::cli

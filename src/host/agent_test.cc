@@ -1,0 +1,297 @@
+// The host agent's VM operations, in-process, with QEMU's qemu-io (Debian
+// qemu-utils) as the NBD client of open VMs.
+#include "vmcrypt/host/agent.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "vmcrypt/base/encoding.h"
+#include "vmcrypt/base/file_util.h"
+#include "vmcrypt/crypto/key_wrap.h"
+#include "vmcrypt/crypto/random.h"
+#include "vmcrypt/disk/encrypted_disk.h"
+#include "vmcrypt/disk/header_store.h"
+
+namespace vmcrypt::host {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr uint64_t kMiB = 1 << 20;
+
+// Runs a shell command; returns its exit status and, in *out, its output.
+int Shell(const std::string& cmd, std::string* out = nullptr) {
+  std::string full = cmd + " 2>&1";
+  FILE* p = popen(full.c_str(), "r");
+  if (p == nullptr) return -1;
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
+  int rc = pclose(p);
+  if (out != nullptr) *out = text;
+  return WEXITSTATUS(rc);
+}
+
+std::string QemuIo(const std::string& uri, const std::string& command) {
+  std::string out;
+  const int rc = Shell("qemu-io -f raw '" + uri + "' -c '" + command + "'", &out);
+  return rc == 0 ? out : "FAILED(" + std::to_string(rc) + "): " + out;
+}
+
+// Counts occurrences of `needle` in every file under `dir`.
+int CountInFiles(const fs::path& dir, std::span<const uint8_t> needle) {
+  int found = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    auto text = ReadFileToString(e.path().string());
+    if (!text.ok()) continue;
+    std::string_view hay(*text);
+    std::string_view n(reinterpret_cast<const char*>(needle.data()), needle.size());
+    for (size_t at = hay.find(n); at != std::string_view::npos; at = hay.find(n, at + 1)) ++found;
+  }
+  return found;
+}
+
+class HostAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(Shell("command -v qemu-io"), 0) << "qemu-io is missing: apt-get install qemu-utils";
+    dir_ = fs::temp_directory_path() /
+           ("vmcrypt-agent-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    HostConfig c;
+    c.name = "host-a";
+    c.data_dir = (dir_ / "data").string();
+    c.run_dir = (dir_ / "run").string();
+    c.key_cache_size = 16;
+    auto agent = HostAgent::Create(c);
+    ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+    agent_ = std::move(*agent);
+    kek1_ = *crypto::RandomSecret(32);
+    kek2_ = *crypto::RandomSecret(32);
+    ASSERT_TRUE(agent_->keys().Put(k1_, kek1_.span()).ok());
+    ASSERT_TRUE(agent_->keys().Put(k2_, kek2_.span()).ok());
+  }
+  void TearDown() override {
+    agent_.reset();
+    fs::remove_all(dir_);
+  }
+
+  VmSpec Spec(const std::string& name, bool encrypted) {
+    VmSpec s;
+    s.name = name;
+    s.disk_sizes = {8 * kMiB, 4 * kMiB};
+    s.encrypted = encrypted;
+    if (encrypted) s.key = k1_;
+    return s;
+  }
+
+  // The plaintext of a closed VM's disk, read with `kek`.
+  std::string ReadDisk(const std::string& file, const SecretBytes& kek, uint64_t off, size_t len) {
+    auto d = disk::EncryptedDisk::Open(file, disk::SingleKek(kek), {true});
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    if (!d.ok()) return "";
+    std::string out(len, '\0');
+    EXPECT_TRUE((*d)->Read(off, {reinterpret_cast<uint8_t*>(out.data()), len}).ok());
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<HostAgent> agent_;
+  const KeyRef k1_{"kms1", "kek-one"};
+  const KeyRef k2_{"kms1", "kek-two"};
+  SecretBytes kek1_, kek2_;
+};
+
+TEST_F(HostAgentTest, EncryptedVmServesItsDisksOverNbdAndKeepsNoClearData) {
+  auto vm = agent_->CreateVm(Spec("web01", true));
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  EXPECT_TRUE(vm->encrypted);
+  ASSERT_EQ(vm->disks.size(), 2u);
+  for (const DiskInfo& d : vm->disks) {
+    EXPECT_TRUE(d.encrypted);
+    EXPECT_EQ(d.key, k1_);
+  }
+  // Sparse: an 8 MiB disk takes (almost) no space.
+  struct stat st;
+  ASSERT_EQ(stat(vm->disks[0].file.c_str(), &st), 0);
+  EXPECT_LT(st.st_blocks * 512, 1 * static_cast<int64_t>(kMiB));
+
+  auto open = agent_->OpenVm("web01");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_TRUE(open->open);
+  const std::string uri0 = open->disks[0].nbd_uri, uri1 = open->disks[1].nbd_uri;
+  EXPECT_EQ(uri0.rfind("nbd+unix:///disk0?socket=", 0), 0u) << uri0;
+  EXPECT_EQ(QemuIo(uri0, "write -P 0xab 1M 1M").find("FAILED"), std::string::npos);
+  EXPECT_EQ(QemuIo(uri1, "write -P 0xcd 0 64k").find("FAILED"), std::string::npos);
+  EXPECT_NE(QemuIo(uri0, "read -P 0xab 1M 1M").find("read 1048576/1048576"), std::string::npos);
+  EXPECT_EQ(agent_->DecryptVm("web01").status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(agent_->CloseVm("web01").ok());
+  EXPECT_FALSE(agent_->GetVm("web01")->open);
+
+  // Ciphertext at rest: the pattern is nowhere in the VM's files.
+  const std::vector<uint8_t> ab(4096, 0xab), cd(4096, 0xcd);
+  EXPECT_EQ(CountInFiles(dir_ / "data", ab), 0);
+  EXPECT_EQ(CountInFiles(dir_ / "data", cd), 0);
+  EXPECT_EQ(ReadDisk(vm->disks[0].file, kek1_, kMiB + 4096, 3), "\xab\xab\xab");
+
+  // Reopened, the data is there.
+  open = agent_->OpenVm("web01");
+  ASSERT_TRUE(open.ok());
+  EXPECT_NE(QemuIo(open->disks[1].nbd_uri, "read -P 0xcd 0 64k").find("read 65536/65536"),
+            std::string::npos);
+  ASSERT_TRUE(agent_->CloseVm("web01").ok());
+}
+
+TEST_F(HostAgentTest, AMissingKeyIsNamedAndNothingOpens) {
+  ASSERT_TRUE(agent_->CreateVm(Spec("db01", true)).ok());
+  ASSERT_TRUE(agent_->keys().Remove(k1_).ok());
+  auto open = agent_->OpenVm("db01");
+  ASSERT_FALSE(open.ok());
+  EXPECT_EQ(open.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(open.status().message().find("key not found: provider kms1, key id kek-one"),
+            std::string::npos)
+      << open.status().message();
+  EXPECT_FALSE(agent_->GetVm("db01")->open);
+  EXPECT_FALSE(fs::exists(dir_ / "run" / "db01.sock"));
+  // Creating with an unknown key fails the same way and leaves nothing.
+  VmSpec s = Spec("db02", true);
+  s.key = KeyRef{"kms9", "nope"};
+  auto made = agent_->CreateVm(s);
+  EXPECT_NE(made.status().message().find("key not found: provider kms9, key id nope"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "data" / "db02"));
+  // With the key pushed again, the VM opens.
+  ASSERT_TRUE(agent_->keys().Put(k1_, kek1_.span()).ok());
+  EXPECT_TRUE(agent_->OpenVm("db01").ok());
+}
+
+TEST_F(HostAgentTest, EncryptThenDecryptAnExistingVmKeepsItsData) {
+  ASSERT_TRUE(agent_->CreateVm(Spec("app01", false)).ok());
+  auto open = agent_->OpenVm("app01");
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(QemuIo(open->disks[0].nbd_uri, "write -P 0x5e 0 2M").find("FAILED"), std::string::npos);
+  ASSERT_TRUE(agent_->CloseVm("app01").ok());
+  const std::vector<uint8_t> pattern(4096, 0x5e);
+  EXPECT_GT(CountInFiles(dir_ / "data", pattern), 0);  // raw, in clear
+
+  auto enc = agent_->EncryptVm("app01", k1_);
+  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  EXPECT_TRUE(enc->encrypted);
+  for (const DiskInfo& d : enc->disks) EXPECT_TRUE(d.encrypted) << d.name;
+  EXPECT_EQ(CountInFiles(dir_ / "data", pattern), 0);
+  // Encrypting again is a no-op; with another key it is refused.
+  EXPECT_TRUE(agent_->EncryptVm("app01", k1_).ok());
+  EXPECT_EQ(agent_->EncryptVm("app01", k2_).status().code(), StatusCode::kFailedPrecondition);
+  open = agent_->OpenVm("app01");
+  ASSERT_TRUE(open.ok());
+  EXPECT_NE(QemuIo(open->disks[0].nbd_uri, "read -P 0x5e 0 2M").find("read 2097152/2097152"),
+            std::string::npos);
+  ASSERT_TRUE(agent_->CloseVm("app01").ok());
+
+  auto dec = agent_->DecryptVm("app01");
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_FALSE(dec->encrypted);
+  for (const DiskInfo& d : dec->disks) EXPECT_FALSE(d.encrypted);
+  EXPECT_GT(CountInFiles(dir_ / "data", pattern), 0);
+}
+
+TEST_F(HostAgentTest, ShallowAndDeepRekey) {
+  ASSERT_TRUE(agent_->CreateVm(Spec("k8s01", true)).ok());
+  auto open = agent_->OpenVm("k8s01");
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(QemuIo(open->disks[0].nbd_uri, "write -P 0x77 0 1M").find("FAILED"), std::string::npos);
+  // Shallow needs a closed VM.
+  EXPECT_EQ(agent_->ShallowRekey("k8s01", k2_).status().code(), StatusCode::kFailedPrecondition);
+  // Deep runs while the disks stay exported.
+  const std::string disk0 = open->disks[0].file;
+  auto before = ReadFileToString(disk0);
+  auto deep = agent_->DeepRekey("k8s01");
+  ASSERT_TRUE(deep.ok()) << deep.status().ToString();
+  EXPECT_NE(QemuIo(open->disks[0].nbd_uri, "read -P 0x77 0 1M").find("read 1048576/1048576"),
+            std::string::npos);
+  ASSERT_TRUE(agent_->CloseVm("k8s01").ok());
+  auto after = ReadFileToString(disk0);
+  EXPECT_NE(*before, *after);  // every written sector re-encrypted under a new DEK
+
+  auto shallow = agent_->ShallowRekey("k8s01", k2_);
+  ASSERT_TRUE(shallow.ok()) << shallow.status().ToString();
+  EXPECT_EQ(shallow->key, k2_);
+  for (const DiskInfo& d : shallow->disks) EXPECT_EQ(d.key, k2_);
+  // The old KEK is no longer needed.
+  ASSERT_TRUE(agent_->keys().Remove(k1_).ok());
+  open = agent_->OpenVm("k8s01");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_NE(QemuIo(open->disks[0].nbd_uri, "read -P 0x77 0 1M").find("read 1048576/1048576"),
+            std::string::npos);
+}
+
+TEST_F(HostAgentTest, AVmWithAVtpmIsAlwaysEncryptedAndItsSecretsSealed) {
+  VmSpec s = Spec("tpm01", false);
+  s.vtpm = true;
+  s.key = k1_;
+  auto vm = agent_->CreateVm(s);
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  EXPECT_TRUE(vm->encrypted);
+  EXPECT_TRUE(vm->vtpm);
+  EXPECT_EQ(agent_->DecryptVm("tpm01").status().code(), StatusCode::kFailedPrecondition);
+  auto home = LoadVmHome((dir_ / "data" / "tpm01").string());
+  ASSERT_TRUE(home.ok());
+  auto dek = UnwrapHomeDek(*home, kek1_);
+  ASSERT_TRUE(dek.ok());
+  auto secrets = OpenSecrets(*home, &*dek);
+  ASSERT_TRUE(secrets.ok());
+  const std::string seed = (*secrets)["vtpm_seed"].get<std::string>();
+  EXPECT_EQ(seed.size(), 64u);
+  auto text = ReadFileToString((dir_ / "data" / "tpm01" / "vm.json").string());
+  EXPECT_EQ(text->find(seed), std::string::npos);  // sealed, not in clear
+  EXPECT_EQ(text->find("vtpm_seed"), std::string::npos);
+}
+
+// Every KEK and every DEK the agent used, searched for in every file it
+// wrote (raw and hex): none is there.
+TEST_F(HostAgentTest, NoKeyBytesInAnyFileWritten) {
+  ASSERT_TRUE(agent_->CreateVm(Spec("scan01", true)).ok());
+  ASSERT_TRUE(agent_->CreateVm(Spec("scan02", false)).ok());
+  ASSERT_TRUE(agent_->EncryptVm("scan02", k2_).ok());
+  ASSERT_TRUE(agent_->DeepRekey("scan01").ok());
+  std::vector<SecretBytes> keys;
+  keys.push_back(kek1_.Clone());
+  keys.push_back(kek2_.Clone());
+  for (const char* name : {"scan01", "scan02"}) {
+    auto home = LoadVmHome((dir_ / "data" / name).string());
+    ASSERT_TRUE(home.ok());
+    const SecretBytes& kek = home->key_safe->kek == k1_ ? kek1_ : kek2_;
+    auto dek = UnwrapHomeDek(*home, kek);
+    ASSERT_TRUE(dek.ok());
+    keys.push_back(std::move(*dek));
+    for (const VmDisk& d : home->disks) {
+      const std::string path = (dir_ / "data" / name / d.file).string();
+      auto paths = disk::LocateDisk(path);
+      ASSERT_TRUE(paths.ok()) << path;
+      auto store = disk::HeaderStore::Open(paths->header_path, false);
+      ASSERT_TRUE(store.ok());
+      auto loaded = (*store)->Load(disk::SingleKek(kek));
+      ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+      keys.push_back(std::move(loaded->dek));
+    }
+  }
+  ASSERT_EQ(keys.size(), 2u + 2u * 3u);
+  for (const SecretBytes& k : keys) {
+    EXPECT_EQ(CountInFiles(dir_, k.span()), 0);
+    // Each half of an XTS key too, and the hex form.
+    EXPECT_EQ(CountInFiles(dir_, k.span().first(16)), 0);
+    const std::string hex = HexEncode(k.span());
+    EXPECT_EQ(CountInFiles(dir_, AsBytes(hex)), 0);
+  }
+}
+
+}  // namespace
+}  // namespace vmcrypt::host
