@@ -18,6 +18,7 @@
 #include "tests/kms_test_server.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
+#include "vmcrypt/crypto/key_wrap.h"
 #include "vmcrypt/kmip/client.h"
 #include "vmcrypt/kmip/tls_socket.h"
 #include "vmcrypt/kms/audit.h"
@@ -489,6 +490,154 @@ TEST_F(KmsServerTest, ShutdownDrainsPromptly) {
   busy.join();
   for (auto& c : idle) EXPECT_FALSE(c->DiscoverVersions().ok());
   close(silent);
+}
+
+// Re-key (KMIP 1.4 §4.4): a new key of the same kind, with the old one's
+// attributes and names, linked both ways; the dates move by the Offset.
+TEST_F(KmsServerTest, ReKeyMakesALinkedReplacement) {
+  for (ProtocolVersion v : {kKmip11, kKmip14, kKmip21}) {
+    SCOPED_TRACE(v.ToString());
+    auto client = MakeClient(v);
+    ASSERT_NE(client, nullptr);
+    const std::string name = "rekey-me-" + v.ToString();
+    CreateRequest create = Aes256(name);
+    create.attributes.push_back(Attribute::Text("x-Component", "vm-42"));
+    auto made = client->Create(create);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    ASSERT_TRUE(client->Activate(made->uid).ok());
+    auto old_key = client->Get({made->uid});
+    ASSERT_TRUE(old_key.ok());
+
+    ReKeyRequest rekey;
+    rekey.uid = made->uid;
+    rekey.offset = 3600;
+    auto answer = client->Call(Operation::kReKey, *rekey.Encode(v));
+    ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    auto resp = ReKeyResponse::Decode(*answer, v);
+    ASSERT_TRUE(resp.ok());
+    const std::string new_uid = resp->uid;
+    ASSERT_NE(new_uid, made->uid);
+
+    // A fresh key of the same algorithm and length.
+    auto new_key = client->Get({new_uid});
+    ASSERT_TRUE(new_key.ok()) << new_key.status().ToString();
+    EXPECT_EQ(new_key->object.key_block->key_material.size(), 32u);
+    EXPECT_FALSE(
+        new_key->object.key_block->key_material.Equals(old_key->object.key_block->key_material));
+    // Pre-Active until its Activation Date (now + Offset), copied custom
+    // attribute, the name moved over.
+    EXPECT_EQ(StateOf(*client, new_uid), static_cast<int64_t>(State::kPreActive));
+    auto attrs = client->GetAttributes({new_uid, {"x-Component", "Name", "Link"}});
+    ASSERT_TRUE(attrs.ok()) << attrs.status().ToString();
+    std::string component, link_to;
+    bool named = false;
+    for (const Attribute& a : attrs->attributes) {
+      if (a.name == "x-Component") component = std::string(a.value.text());
+      if (a.name == "Name") named = true;
+      if (a.name == "Link") link_to = std::string(a.value.children().back().text());
+    }
+    EXPECT_EQ(component, "vm-42");
+    EXPECT_TRUE(named);
+    EXPECT_EQ(link_to, made->uid);
+    LocateRequest by_name;
+    by_name.attributes = {Attribute::Name(name)};
+    auto found = client->Locate(by_name);
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(found->uids, std::vector<std::string>{new_uid});
+    // The existing key points at its replacement and keeps working.
+    auto old_links = client->GetAttributes({made->uid, {"Link"}});
+    ASSERT_TRUE(old_links.ok());
+    ASSERT_EQ(old_links->attributes.size(), 1u);
+    EXPECT_EQ(old_links->attributes[0].value.children().back().text(), new_uid);
+    EXPECT_EQ(StateOf(*client, made->uid), static_cast<int64_t>(State::kActive));
+
+    // Only symmetric keys; unknown ones are Item Not Found.
+    rekey.uid = "no-such-key";
+    auto missing = client->Call(Operation::kReKey, *rekey.Encode(v));
+    EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  }
+}
+
+// Get with a Key Wrapping Specification (KMIP 1.4 §2.1.5-§2.1.6): the key
+// comes back wrapped by another AES key, as TTLV-encoded Key Value under NIST
+// key wrap or as raw key bytes under AES key wrap with padding; a Sensitive
+// key leaves only that way. Unwrapped here with our crypto library and the
+// wrapping key's own bytes.
+TEST_F(KmsServerTest, GetWrapsKeysWithAnotherKey) {
+  auto client = MakeClient(kKmip14);
+  ASSERT_NE(client, nullptr);
+  CreateRequest kek_req = Aes256("wrapping-key");
+  kek_req.attributes[2] =
+      Attribute::Integer("Cryptographic Usage Mask", usage::kWrapKey | usage::kUnwrapKey);
+  auto kek = client->Create(kek_req);
+  ASSERT_TRUE(kek.ok());
+  ASSERT_TRUE(client->Activate(kek->uid).ok());
+  auto kek_bytes = client->Get({kek->uid});
+  ASSERT_TRUE(kek_bytes.ok());
+  const SecretBytes& kek_key = kek_bytes->object.key_block->key_material;
+
+  auto target = client->Create(Aes256("wrapped-key"));
+  ASSERT_TRUE(target.ok());
+  auto plain = client->Get({target->uid});
+  ASSERT_TRUE(plain.ok());
+  const SecretBytes& key = plain->object.key_block->key_material;
+
+  auto spec = [&](const std::string& wrap_uid, std::optional<uint32_t> mode,
+                  std::optional<uint32_t> encoding) {
+    std::vector<ttlv::Item> info = {ttlv::Item::TextString(ttlv::tag::kUniqueIdentifier, wrap_uid)};
+    if (mode) {
+      info.push_back(ttlv::Item::Structure(0x42002B, {ttlv::Item::Enumeration(0x420011, *mode)}));
+    }
+    std::vector<ttlv::Item> s = {ttlv::Item::Enumeration(0x42009E, 1),
+                                 ttlv::Item::Structure(0x420036, std::move(info))};
+    if (encoding) s.push_back(ttlv::Item::Enumeration(0x4200A3, *encoding));
+    return ttlv::Item::Structure(0x420047, std::move(s));
+  };
+  // NIST key wrap of the TTLV Key Value (the defaults).
+  GetRequest get{target->uid};
+  get.key_wrapping_specification = spec(kek->uid, std::nullopt, std::nullopt);
+  auto wrapped = client->Get(get);
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
+  const KeyBlock& b = *wrapped->object.key_block;
+  ASSERT_TRUE(b.wrapped_key_value.has_value());
+  ASSERT_TRUE(b.key_wrapping_data.has_value());
+  EXPECT_TRUE(b.key_material.empty());
+  auto unwrapped = crypto::AesKeyUnwrap(kek_key, b.wrapped_key_value->span());
+  ASSERT_TRUE(unwrapped.ok()) << unwrapped.status().ToString();
+  auto value = ttlv::Decode(unwrapped->span());
+  ASSERT_TRUE(value.ok());
+  const ttlv::Item* material = value->Find(ttlv::tag::kKeyMaterial);
+  ASSERT_NE(material, nullptr);
+  EXPECT_TRUE(SecretBytes(material->bytes()).Equals(key));
+
+  // AES key wrap with padding of the raw key bytes (No Encoding).
+  get.key_wrapping_specification = spec(kek->uid, 0x0C, 1);
+  wrapped = client->Get(get);
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
+  auto raw = crypto::AesKeyUnwrapPad(kek_key, wrapped->object.key_block->wrapped_key_value->span());
+  ASSERT_TRUE(raw.ok());
+  EXPECT_TRUE(raw->Equals(key));
+
+  // A Sensitive key: only wrapped.
+  AddAttributeRequest sensitive{target->uid, Attribute::Boolean("Sensitive", true)};
+  auto modified = client->Call(Operation::kModifyAttribute, *sensitive.Encode(kKmip14));
+  ASSERT_TRUE(modified.ok()) << modified.status().ToString();
+  EXPECT_FALSE(client->Get({target->uid}).ok());
+  get.key_wrapping_specification = spec(kek->uid, std::nullopt, std::nullopt);
+  EXPECT_TRUE(client->Get(get).ok());
+
+  // A wrapping key without Wrap Key in its usage mask, or unknown: refused.
+  get.key_wrapping_specification = spec(target->uid, std::nullopt, std::nullopt);
+  EXPECT_FALSE(client->Get(get).ok());
+  get.key_wrapping_specification = spec("no-such-key", std::nullopt, std::nullopt);
+  EXPECT_EQ(client->Get(get).status().code(), StatusCode::kNotFound);
+  // Another wrapping method: not supported, clearly.
+  ttlv::Item mac = spec(kek->uid, std::nullopt, std::nullopt);
+  mac.mutable_children()[0] = ttlv::Item::Enumeration(0x42009E, 2);
+  get.key_wrapping_specification = mac;
+  Status s = client->Get(get).status();
+  EXPECT_EQ(s.code(), StatusCode::kUnimplemented) << s.ToString();
+  EXPECT_NE(s.message().find("Wrapping Method"), std::string::npos);
 }
 
 TEST_F(KmsServerTest, NoKeyBytesInTheStoreFilesOrTheAuditLog) {

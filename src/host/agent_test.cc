@@ -255,6 +255,36 @@ TEST_F(HostAgentTest, AVmWithAVtpmIsAlwaysEncryptedAndItsSecretsSealed) {
   EXPECT_EQ(text->find("vtpm_seed"), std::string::npos);
 }
 
+// Two agents on one machine sharing a datastore (the VM homes): a VM made
+// on the first opens on the second once the second has the KEK, not before.
+TEST_F(HostAgentTest, AVmMovesToAnotherAgentThatHasItsKey) {
+  ASSERT_TRUE(agent_->CreateVm(Spec("mover", true)).ok());
+  auto open = agent_->OpenVm("mover");
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(QemuIo(open->disks[0].nbd_uri, "write -P 0x42 0 1M").find("FAILED"), std::string::npos);
+  ASSERT_TRUE(agent_->CloseVm("mover").ok());
+
+  HostConfig c2;
+  c2.name = "host-b";
+  c2.data_dir = (dir_ / "data").string();  // the shared datastore
+  c2.run_dir = (dir_ / "run-b").string();
+  c2.key_cache_size = 16;
+  auto second = HostAgent::Create(c2);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto locked = (*second)->OpenVm("mover");
+  ASSERT_FALSE(locked.ok());
+  EXPECT_NE(locked.status().message().find("key not found: provider kms1, key id kek-one"),
+            std::string::npos)
+      << locked.status().message();
+  ASSERT_TRUE((*second)->keys().Put(k1_, kek1_.span()).ok());
+  auto moved = (*second)->OpenVm("mover");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_NE(moved->disks[0].nbd_uri.find("run-b/mover.sock"), std::string::npos);
+  EXPECT_NE(QemuIo(moved->disks[0].nbd_uri, "read -P 0x42 0 1M").find("read 1048576/1048576"),
+            std::string::npos);
+  ASSERT_TRUE((*second)->CloseVm("mover").ok());
+}
+
 // Every KEK and every DEK the agent used, searched for in every file it
 // wrote (raw and hex): none is there.
 TEST_F(HostAgentTest, NoKeyBytesInAnyFileWritten) {

@@ -125,17 +125,17 @@ Status CheckClientModifiable(std::string_view name) {
   return OkStatus();
 }
 
-Status CheckGettable(const Managed& m, kmip::ProtocolVersion v) {
+Status CheckGettable(const Managed& m, kmip::ProtocolVersion v, bool wrapped) {
   const bool has_reasons = v >= kmip::kKmip14;
   if (!BoolAttr(m, "Extractable", true)) {
     return Fail(has_reasons ? ResultReason::kNotExtractable : ResultReason::kPermissionDenied,
                 "object " + m.record.uid + " is not Extractable; its key material cannot be got");
   }
-  if (BoolAttr(m, "Sensitive", false)) {
+  if (!wrapped && BoolAttr(m, "Sensitive", false)) {
     return Fail(has_reasons ? ResultReason::kSensitive : ResultReason::kPermissionDenied,
                 "object " + m.record.uid +
-                    " is Sensitive: its key material leaves only wrapped, which this server "
-                    "does not do");
+                    " is Sensitive: its key material leaves only wrapped (give a Key Wrapping "
+                    "Specification)");
   }
   return OkStatus();
 }

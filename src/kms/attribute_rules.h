@@ -55,10 +55,11 @@ Status CheckClientModifiable(std::string_view name);
 
 // Whether the Get of `m`'s key material may proceed: Not Extractable when
 // Extractable is False (1.4 §3.50, §11 Get: "Object is not Extractable"),
-// Sensitive when Sensitive is True, since this server does not wrap keys for
-// Get (§3.48: only a wrapped value may leave). Versions before 1.4 have
+// Sensitive when Sensitive is True and the key would leave unwrapped (§3.48:
+// only a wrapped value may leave; `wrapped` when the Get has a Key Wrapping
+// Specification). Versions before 1.4 have
 // neither reason (1.4 §9.1.3.2.29): Permission Denied there.
-Status CheckGettable(const Managed& m, kmip::ProtocolVersion v);
+Status CheckGettable(const Managed& m, kmip::ProtocolVersion v, bool wrapped = false);
 
 // Whether `name` is an attribute of protocol version `v`: the 1.x
 // attributes by the minor version that introduced them (1.1: Fresh,

@@ -41,6 +41,7 @@ constexpr Operation kOperations[] = {
     Operation::kSignatureVerify,
     Operation::kDeriveKey,
     Operation::kCheck,
+    Operation::kReKey,
 };
 
 constexpr kmip::ObjectType kObjectTypes[] = {
@@ -194,6 +195,8 @@ Result<ttlv::Item> Ops::Run(Operation op, const ttlv::Item& p, std::string* uid)
       return Revoke(p, uid);
     case Operation::kDestroy:
       return Destroy(p, uid);
+    case Operation::kReKey:
+      return ReKey(p, uid);
     case Operation::kEncrypt:
       return AsymmetricFallback(Encrypt(p, uid), p, op, uid);
     case Operation::kDecrypt:

@@ -23,6 +23,11 @@ class CryptoStreams;  // crypto_streams.h
   }                                                                              \
   auto& var = *var##_result
 
+// A new random symmetric key of `algorithm` and `length` bits, as Create
+// makes it (ops_objects.cc). Feature Not Supported / Invalid Field for what
+// the server does not generate.
+Result<kmip::ManagedObject> GenerateSymmetricKey(uint32_t algorithm, int64_t length);
+
 class Ops {
  public:
   Ops(store::ObjectStore& store, RootKey& root_key, const EngineOptions& options,
@@ -58,6 +63,12 @@ class Ops {
   Result<ttlv::Item> Activate(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Revoke(const ttlv::Item& p, std::string* uid);
   Result<ttlv::Item> Destroy(const ttlv::Item& p, std::string* uid);
+  // Wraps `object`'s Key Block as a Get's Key Wrapping Specification asks
+  // (ops_wrap.cc; KMIP 1.4 §2.1.5-§2.1.6).
+  Status WrapForGet(const ttlv::Item& spec, kmip::ManagedObject& object);
+  // Re-key (ops_rekey.cc; KMIP 1.4 §4.4): a replacement symmetric key; *uid
+  // is the replacement's.
+  Result<ttlv::Item> ReKey(const ttlv::Item& p, std::string* uid);
   // Cryptographic services: Encrypt (1.4 §4.29) and Decrypt (§4.30), single-
   // and multi-part (ops_cipher.cc); MAC (§4.33), RNG Retrieve (§4.35)
   // (ops_crypto.cc).

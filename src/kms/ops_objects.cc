@@ -49,6 +49,25 @@ Status CheckGenerable(uint32_t algorithm, int64_t bits) {
 
 }  // namespace
 
+Result<kmip::ManagedObject> GenerateSymmetricKey(uint32_t algorithm, int64_t length) {
+  RETURN_IF_ERROR(CheckGenerable(algorithm, length));
+  // Triple DES keys carry a parity bit per byte: 168 key bits are 24 bytes
+  // (SP 800-67 §3.3.1), each of odd parity.
+  const bool des3 =
+      static_cast<CryptographicAlgorithm>(algorithm) == CryptographicAlgorithm::kTripleDes;
+  const size_t key_bytes = des3 ? 24 : static_cast<size_t>((length + 7) / 8);
+  ASSIGN_OR_RETURN(SecretBytes key, crypto::RandomSecret(key_bytes));
+  if (des3) {
+    for (size_t i = 0; i < key.size(); ++i) {
+      uint8_t b = key.data()[i] & 0xFE;
+      key.data()[i] = static_cast<uint8_t>(b | ((__builtin_popcount(b) % 2 == 0) ? 1 : 0));
+    }
+  }
+  kmip::ManagedObject material = kmip::ManagedObject::SymmetricKey(algorithm, key);
+  material.key_block->cryptographic_length = static_cast<int32_t>(length);
+  return material;
+}
+
 Result<ttlv::Item> Ops::Create(const ttlv::Item& p, std::string* uid) {
   VMCRYPT_DECODE(req, kmip::CreateRequest, p);
   if (req.object_type != ObjectType::kSymmetricKey) {
@@ -62,22 +81,8 @@ Result<ttlv::Item> Ops::Create(const ttlv::Item& p, std::string* uid) {
     return Fail(ResultReason::kMissingData,
                 "Create needs Cryptographic Algorithm and Cryptographic Length");
   }
-  RETURN_IF_ERROR(CheckGenerable(static_cast<uint32_t>(*algorithm), *length));
-  // Triple DES keys carry a parity bit per byte: 168 key bits are 24 bytes
-  // (SP 800-67 §3.3.1), each of odd parity.
-  const bool des3 =
-      static_cast<CryptographicAlgorithm>(*algorithm) == CryptographicAlgorithm::kTripleDes;
-  const size_t key_bytes = des3 ? 24 : static_cast<size_t>((*length + 7) / 8);
-  ASSIGN_OR_RETURN(SecretBytes key, crypto::RandomSecret(key_bytes));
-  if (des3) {
-    for (size_t i = 0; i < key.size(); ++i) {
-      uint8_t b = key.data()[i] & 0xFE;
-      key.data()[i] = static_cast<uint8_t>(b | ((__builtin_popcount(b) % 2 == 0) ? 1 : 0));
-    }
-  }
-  kmip::ManagedObject material =
-      kmip::ManagedObject::SymmetricKey(static_cast<uint32_t>(*algorithm), key);
-  material.key_block->cryptographic_length = static_cast<int32_t>(*length);
+  ASSIGN_OR_RETURN(kmip::ManagedObject material,
+                   GenerateSymmetricKey(static_cast<uint32_t>(*algorithm), *length));
 
   Managed m = NewObject(ObjectType::kSymmetricKey, req.attributes);
   // Server-set attributes of generated key material (1.4 §3.17, §3.44).
@@ -121,11 +126,9 @@ Result<ttlv::Item> Ops::Get(const ttlv::Item& p, std::string* uid) {
   VMCRYPT_DECODE(req, kmip::GetRequest, p);
   ASSIGN_OR_RETURN(*uid, Target(req.uid));
   ASSIGN_OR_RETURN(Managed m, Load(store_, client_.tenant, *uid));
-  if (req.key_wrapping_specification.has_value()) {
-    return Fail(ResultReason::kFeatureNotSupported,
-                "Key Wrapping Specification is not supported yet");
-  }
-  RETURN_IF_ERROR(CheckGettable(m, v_));  // Extractable, Sensitive (1.4 §3.48, §3.50)
+  // Extractable, Sensitive (1.4 §3.48, §3.50): a Sensitive key leaves only
+  // wrapped.
+  RETURN_IF_ERROR(CheckGettable(m, v_, req.key_wrapping_specification.has_value()));
   ASSIGN_OR_RETURN(kmip::ManagedObject object, Material(root_key_, m));
   if (object.key_block.has_value()) {
     kmip::KeyBlock& b = *object.key_block;
@@ -161,6 +164,9 @@ Result<ttlv::Item> Ops::Get(const ttlv::Item& p, std::string* uid) {
                         std::to_string(*req.key_format_type));
       }
     }
+  }
+  if (req.key_wrapping_specification.has_value()) {
+    RETURN_IF_ERROR(WrapForGet(*req.key_wrapping_specification, object));
   }
   // Served to a client: no longer Fresh (1.4 §3.34). Not served if that
   // cannot be recorded.
