@@ -93,3 +93,7 @@ echo
 echo "== Key server under load: vmcrypt kms vs PyKMIP $(/usr/bin/python3 -c 'import kmip; print(kmip.__version__)') (kms-load, same machine, one after the other)"
 # LOCATE_OBJECTS=1000000 for the figure in the README (the preload then takes minutes).
 bash "$SRC/bench/kms-vs-pykmip.sh" "$BUILD"
+
+echo
+echo "== Encrypted disks (bench/disk/disk-bench.sh: XTS vs openssl speed; 1 GiB through NBD vs qemu LUKS vs nbdkit; deep rekey)"
+bash "$SRC/bench/disk/disk-bench.sh" "$BUILD"

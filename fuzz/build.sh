@@ -11,4 +11,4 @@ if [ ! -f "$DIR/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S "$SRC" -B "$DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DVMCRYPT_FUZZ=ON -DVMCRYPT_TESTS=OFF -DVMCRYPT_BENCH=OFF >/dev/null
 fi
-cmake --build "$DIR" -j "$(nproc)" --target ttlv_decode_fuzzer xml_fuzzer json_fuzzer
+cmake --build "$DIR" -j "$(nproc)" --target ttlv_decode_fuzzer xml_fuzzer json_fuzzer disk_header_fuzzer nbd_server_fuzzer

@@ -26,3 +26,25 @@ while IFS= read -r -d '' f; do
   rm "$OUT/$base.hex"
 done < <(find "$CASES" -name '*.xml' -print0 | sort -z)
 echo "seed corpora: $n messages from $CASES"
+
+# Disk header copies (disk_header_fuzzer): an attached disk, the same after a
+# shallow rekey to a long key id, and a detached header of a raw image.
+mkdir -p "$OUT/disk_header_fuzzer"
+DISKS=$(mktemp -d)
+trap 'rm -rf "$DISKS"' EXIT
+(umask 077; printf '0123456789abcdef0123456789abcdef' > "$DISKS/kek"; printf 'fedcba9876543210fedcba9876543210' > "$DISKS/kek2")
+"$VMCRYPT" disk create "$DISKS/a.vmd" --size 64M --kek-file "$DISKS/kek" --key-id seed-key \
+  --provider seed-kms > /dev/null
+dd if="$DISKS/a.vmd" of="$OUT/disk_header_fuzzer/attached.bin" bs=4096 count=1 status=none
+"$VMCRYPT" disk rekey "$DISKS/a.vmd" --kek-file "$DISKS/kek" --shallow --new-kek-file "$DISKS/kek2" \
+  --new-key-id "$(printf 'k%.0s' $(seq 1 300))" --new-provider "kmip.example.com:5696" > /dev/null
+dd if="$DISKS/a.vmd" of="$OUT/disk_header_fuzzer/rekeyed.bin" bs=4096 skip=1 count=1 status=none
+head -c 8M /dev/zero > "$DISKS/raw.img"
+"$VMCRYPT" disk encrypt "$DISKS/raw.img" --kek-file "$DISKS/kek" --key-id seed-key > /dev/null
+dd if="$DISKS/raw.img.hdr" of="$OUT/disk_header_fuzzer/detached.bin" bs=4096 count=1 status=none
+echo "seed corpora: $(ls "$OUT/disk_header_fuzzer" | wc -l) disk header copies"
+
+# NBD client sessions (nbd_server_fuzzer).
+mkdir -p "$OUT/nbd_server_fuzzer"
+/usr/bin/python3 "$(dirname "$0")/nbd_seeds.py" "$OUT/nbd_server_fuzzer"
+echo "seed corpora: $(ls "$OUT/nbd_server_fuzzer" | wc -l) NBD sessions"

@@ -1,6 +1,7 @@
 // `vmcrypt disk ...`: the offline encrypted-disk tool (docs/disk-format.md).
-// The KEK comes from a key file (32 raw bytes, mode 0600); it is never
-// printed, and no command output contains key material.
+// The KEK comes from a key file (32 raw bytes, mode 0600) or a KMIP server
+// (src/cli/kek_source.h); it is never printed, and no command output contains
+// key material.
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.h"
-#include "vmcrypt/base/file_util.h"
+#include "src/cli/kek_source.h"
 #include "vmcrypt/disk/encrypted_disk.h"
 #include "vmcrypt/disk/header.h"
 #include "vmcrypt/disk/header_store.h"
@@ -24,9 +25,9 @@ namespace {
 struct DiskOptions {
   std::string file;
   std::string size;
-  std::string kek_file;
-  std::string key_id;
+  KekSource kek;  // also --key-id
   std::string provider;
+  bool provider_set = false;
   std::string out;
   bool shallow = false;
   bool deep = false;
@@ -44,14 +45,11 @@ int Fail(const char* command, const std::string& message) {
   return 1;
 }
 
-Result<SecretBytes> LoadKek(const std::string& path) {
-  auto kek = ReadSecretFile(path);
-  if (!kek.ok()) return kek.status().WithContext("KEK file " + path);
-  if (kek->size() != 32) {
-    return InvalidArgumentError("KEK file " + path + " must hold 32 raw bytes, it holds " +
-                                std::to_string(kek->size()));
-  }
-  return kek;
+// The key safe entry of a new disk: --key-id, and --provider or else the
+// KMIP server address (empty for a key file).
+Result<disk::KekRef> NewKekRef(const DiskOptions& o) {
+  if (o.kek.key_id.empty()) return InvalidArgumentError("--key-id is required");
+  return disk::KekRef{o.provider_set ? o.provider : o.kek.DefaultProvider(), o.kek.key_id};
 }
 
 // Prints "chunk n/total" progress on stderr when it is a terminal.
@@ -67,12 +65,14 @@ disk::ProgressFn Progress() {
 int RunCreate(const DiskOptions& o) {
   auto size = disk::ParseSize(o.size);
   if (!size.ok()) return Fail("create", size.status().message());
-  auto kek = LoadKek(o.kek_file);
+  auto ref = NewKekRef(o);
+  if (!ref.ok()) return Fail("create", ref.status().message());
+  auto kek = o.kek.Load();
   if (!kek.ok()) return Fail("create", kek.status().message());
-  Status s = disk::CreateDisk(o.file, *size, *kek, {o.provider, o.key_id});
+  Status s = disk::CreateDisk(o.file, *size, *kek, *ref);
   if (!s.ok()) return Fail("create", s.message());
-  std::cout << "Created " << o.file << ": " << *size << " bytes, XTS-AES-256, key id " << o.key_id
-            << "\n";
+  std::cout << "Created " << o.file << ": " << *size << " bytes, XTS-AES-256, key id "
+            << ref->key_id << "\n";
   return 0;
 }
 
@@ -133,11 +133,12 @@ int RunInspect(const DiskOptions& o) {
 }
 
 int RunEncrypt(const DiskOptions& o) {
-  auto kek = LoadKek(o.kek_file);
+  auto ref = NewKekRef(o);
+  if (!ref.ok()) return Fail("encrypt", ref.status().message());
+  auto kek = o.kek.Load();
   if (!kek.ok()) return Fail("encrypt", kek.status().message());
-  const disk::KekRef ref{o.provider, o.key_id};
-  Status s = o.out.empty() ? disk::EncryptInPlace(o.file, *kek, ref, Progress())
-                           : disk::EncryptToFile(o.file, o.out, *kek, ref);
+  Status s = o.out.empty() ? disk::EncryptInPlace(o.file, *kek, *ref, Progress())
+                           : disk::EncryptToFile(o.file, o.out, *kek, *ref);
   if (!s.ok()) return Fail("encrypt", s.message());
   if (o.out.empty()) {
     std::cout << "Encrypted " << o.file << " in place; its header is " << o.file << ".hdr\n";
@@ -148,7 +149,7 @@ int RunEncrypt(const DiskOptions& o) {
 }
 
 int RunDecrypt(const DiskOptions& o) {
-  auto kek = LoadKek(o.kek_file);
+  auto kek = o.kek.Load();
   if (!kek.ok()) return Fail("decrypt", kek.status().message());
   Status s = o.out.empty() ? disk::DecryptInPlace(o.file, *kek, Progress())
                            : disk::DecryptToFile(o.file, o.out, *kek);
@@ -159,7 +160,7 @@ int RunDecrypt(const DiskOptions& o) {
 
 int RunRekey(const DiskOptions& o) {
   if (o.shallow == o.deep) return Fail("rekey", "give exactly one of --shallow and --deep");
-  auto kek = LoadKek(o.kek_file);
+  auto kek = o.kek.Load();
   if (!kek.ok()) return Fail("rekey", kek.status().message());
   if (o.deep) {
     if (!o.new_kek_file.empty() || !o.new_key_id.empty()) {
@@ -170,13 +171,22 @@ int RunRekey(const DiskOptions& o) {
     std::cout << "Deep rekey of " << o.file << " done: new disk key, every sector re-encrypted\n";
     return 0;
   }
-  if (o.new_kek_file.empty() || o.new_key_id.empty()) {
-    return Fail("rekey", "--shallow needs --new-kek-file and --new-key-id");
+  if (o.new_key_id.empty() || (o.new_kek_file.empty() && !o.kek.from_kmip())) {
+    return Fail("rekey",
+                "--shallow needs --new-key-id, and --new-kek-file unless the KEKs come from "
+                "--kmip-server");
   }
-  auto new_kek = LoadKek(o.new_kek_file);
+  // The new KEK: from its file, or else from the same KMIP server.
+  const bool new_from_kmip = o.new_kek_file.empty();
+  KekSource new_source;
+  new_source.file = o.new_kek_file;
+  auto new_kek =
+      new_from_kmip ? LoadKmipKey(o.kek, o.new_key_id, "new KEK") : new_source.Load("new KEK");
   if (!new_kek.ok()) return Fail("rekey", new_kek.status().message());
   std::string provider = o.new_provider;
-  if (!o.new_provider_set) {
+  if (!o.new_provider_set && new_from_kmip) {
+    provider = o.kek.DefaultProvider();
+  } else if (!o.new_provider_set) {
     // Keep the provider of the current entry.
     auto paths = disk::LocateDisk(o.file);
     if (!paths.ok()) return Fail("rekey", paths.status().message());
@@ -194,7 +204,7 @@ int RunRekey(const DiskOptions& o) {
 }
 
 int RunCat(const DiskOptions& o) {
-  auto kek = LoadKek(o.kek_file);
+  auto kek = o.kek.Load();
   if (!kek.ok()) return Fail("cat", kek.status().message());
   disk::OpenOptions options;
   options.read_only = true;
@@ -219,7 +229,7 @@ int RunCat(const DiskOptions& o) {
 }
 
 int RunWrite(const DiskOptions& o) {
-  auto kek = LoadKek(o.kek_file);
+  auto kek = o.kek.Load();
   if (!kek.ok()) return Fail("write", kek.status().message());
   auto d = disk::EncryptedDisk::Open(o.file, disk::SingleKek(*kek));
   if (!d.ok()) return Fail("write", d.status().message());
@@ -239,6 +249,16 @@ int RunWrite(const DiskOptions& o) {
   return 0;
 }
 
+constexpr const char* kKeyIdNew =
+    "the KEK's id, recorded in the key safe (with --kmip-server: its Unique Identifier)";
+constexpr const char* kKeyIdOpen = "with --kmip-server: the KEK's Unique Identifier";
+
+void AddProviderOption(CLI::App* cmd, DiskOptions* o) {
+  cmd->add_option("--provider", o->provider,
+                  "the key provider's id (default: the --kmip-server address, or none)")
+      ->each([o](const std::string&) { o->provider_set = true; });
+}
+
 }  // namespace
 
 void AddDiskCommands(CLI::App& app, Action* action) {
@@ -249,9 +269,8 @@ void AddDiskCommands(CLI::App& app, Action* action) {
   CLI::App* create = d->add_subcommand("create", "create an empty, sparse encrypted disk");
   create->add_option("FILE", o->file, "the disk file to create")->required();
   create->add_option("--size", o->size, "size, e.g. 10G (K/M/G/T suffixes)")->required();
-  create->add_option("--kek-file", o->kek_file, "KEK: 32 raw bytes, mode 0600")->required();
-  create->add_option("--key-id", o->key_id, "the KEK's id at its provider")->required();
-  create->add_option("--provider", o->provider, "the key provider's id");
+  AddKekSourceOptions(create, &o->kek, kKeyIdNew);
+  AddProviderOption(create, o.get());
   create->callback([action, o] { *action = [o] { return RunCreate(*o); }; });
 
   CLI::App* inspect = d->add_subcommand("inspect", "print the header as JSON (no secrets)");
@@ -260,32 +279,36 @@ void AddDiskCommands(CLI::App& app, Action* action) {
 
   CLI::App* enc = d->add_subcommand("encrypt", "encrypt a raw image (in place without --out)");
   enc->add_option("RAW_IMAGE", o->file, "the raw image")->required();
-  enc->add_option("--kek-file", o->kek_file, "KEK: 32 raw bytes, mode 0600")->required();
-  enc->add_option("--key-id", o->key_id, "the KEK's id at its provider")->required();
-  enc->add_option("--provider", o->provider, "the key provider's id");
+  AddKekSourceOptions(enc, &o->kek, kKeyIdNew);
+  AddProviderOption(enc, o.get());
   enc->add_option("--out", o->out, "write a new encrypted disk here instead");
   enc->callback([action, o] { *action = [o] { return RunEncrypt(*o); }; });
 
   CLI::App* dec = d->add_subcommand("decrypt", "decrypt a disk (in place without --out)");
   dec->add_option("FILE", o->file, "the disk")->required();
-  dec->add_option("--kek-file", o->kek_file, "KEK: 32 raw bytes, mode 0600")->required();
+  AddKekSourceOptions(dec, &o->kek, kKeyIdOpen);
   dec->add_option("--out", o->out, "write a new raw image here instead");
   dec->callback([action, o] { *action = [o] { return RunDecrypt(*o); }; });
 
   CLI::App* rekey = d->add_subcommand("rekey", "rewrap (--shallow) or re-encrypt (--deep)");
   rekey->add_option("FILE", o->file, "the disk")->required();
-  rekey->add_option("--kek-file", o->kek_file, "current KEK: 32 raw bytes, mode 0600")->required();
+  AddKekSourceOptions(rekey, &o->kek, kKeyIdOpen);
   rekey->add_flag("--shallow", o->shallow, "rewrap the disk key with a new KEK");
   rekey->add_flag("--deep", o->deep, "new disk key, every sector re-encrypted (resumable)");
-  rekey->add_option("--new-kek-file", o->new_kek_file, "the new KEK (with --shallow)");
+  rekey->add_option("--new-kek-file", o->new_kek_file,
+                    "the new KEK (with --shallow); without it, --new-key-id is fetched from "
+                    "--kmip-server");
   rekey->add_option("--new-key-id", o->new_key_id, "the new KEK's id (with --shallow)");
-  rekey->add_option("--new-provider", o->new_provider, "the new KEK's provider (default: same)")
+  rekey
+      ->add_option("--new-provider", o->new_provider,
+                   "the new KEK's provider (default: the KMIP server for a KMIP key, else "
+                   "the current one)")
       ->each([o](const std::string&) { o->new_provider_set = true; });
   rekey->callback([action, o] { *action = [o] { return RunRekey(*o); }; });
 
   CLI::App* cat = d->add_subcommand("cat", "write decrypted bytes to stdout");
   cat->add_option("FILE", o->file, "the disk")->required();
-  cat->add_option("--kek-file", o->kek_file, "KEK: 32 raw bytes, mode 0600")->required();
+  AddKekSourceOptions(cat, &o->kek, kKeyIdOpen);
   cat->add_option("--offset", o->offset, "first byte (default 0)");
   cat->add_option("--length", o->length, "bytes (default: to the end)")
       ->each([o](const std::string&) { o->length_set = true; });
@@ -293,7 +316,7 @@ void AddDiskCommands(CLI::App& app, Action* action) {
 
   CLI::App* write = d->add_subcommand("write", "write stdin into the disk at --offset");
   write->add_option("FILE", o->file, "the disk")->required();
-  write->add_option("--kek-file", o->kek_file, "KEK: 32 raw bytes, mode 0600")->required();
+  AddKekSourceOptions(write, &o->kek, kKeyIdOpen);
   write->add_option("--offset", o->offset, "first byte")->required();
   write->callback([action, o] { *action = [o] { return RunWrite(*o); }; });
 }

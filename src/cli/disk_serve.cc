@@ -1,4 +1,5 @@
-// `vmcrypt disk serve FILE... --kek-file KEK (--socket PATH | --listen
+// `vmcrypt disk serve FILE... (--kek-file KEK | --kmip-server HOST:PORT --ca
+// CA --cert CERT --key KEY --key-id ID) (--socket PATH | --listen
 // 127.0.0.1:PORT)`: exports encrypted disks over NBD (docs/nbd.md), each
 // under its file's base name, until SIGTERM or SIGINT.
 #include <pthread.h>
@@ -13,8 +14,8 @@
 #include <vector>
 
 #include "src/cli/commands.h"
+#include "src/cli/kek_source.h"
 #include "src/cli/log.h"
-#include "vmcrypt/base/file_util.h"
 #include "vmcrypt/disk/encrypted_disk.h"
 #include "vmcrypt/disk/header_store.h"
 #include "vmcrypt/nbd/server.h"
@@ -24,7 +25,7 @@ namespace {
 
 struct ServeOptions {
   std::vector<std::string> files;
-  std::string kek_file;
+  KekSource kek;
   std::string socket;
   std::string listen;
 };
@@ -35,12 +36,8 @@ void LogLine(const std::string& line) { cli::LogLine("disk serve", line); }
 
 int RunServe(const ServeOptions& o) {
   if (o.socket.empty() == o.listen.empty()) return Fail("give --socket PATH or --listen HOST:PORT");
-  auto kek = ReadSecretFile(o.kek_file);
-  if (!kek.ok()) return Fail("KEK file " + o.kek_file + ": " + kek.status().message());
-  if (kek->size() != 32) {
-    return Fail("KEK file " + o.kek_file + " must hold 32 bytes, not " +
-                std::to_string(kek->size()));
-  }
+  auto kek = o.kek.Load();
+  if (!kek.ok()) return Fail(kek.status().message());
   std::vector<std::unique_ptr<disk::EncryptedDisk>> disks;
   std::vector<nbd::Export> exports;
   std::set<std::string> names;
@@ -97,7 +94,7 @@ void AddDiskServeCommand(CLI::App& disk, Action* action) {
   CLI::App* sv = disk.add_subcommand("serve", "export encrypted disks over NBD (for QEMU)");
   sv->add_option("files", o->files, "encrypted disks; each is exported under its base name")
       ->required();
-  sv->add_option("--kek-file", o->kek_file, "the KEK: 32 raw bytes, mode 0600")->required();
+  AddKekSourceOptions(sv, &o->kek, "with --kmip-server: the KEK's Unique Identifier");
   sv->add_option("--socket", o->socket, "a unix socket path (nbd+unix:///NAME?socket=PATH)");
   sv->add_option("--listen", o->listen, "HOST:PORT on loopback, e.g. 127.0.0.1:10809 (0: any)");
   sv->callback([action, o] { *action = [o] { return RunServe(*o); }; });

@@ -107,6 +107,9 @@ Result<std::unique_ptr<EncryptedDisk>> EncryptedDisk::Open(const std::string& pa
   ASSIGN_OR_RETURN(DiskPaths paths, LocateDisk(path));
   ASSIGN_OR_RETURN(std::unique_ptr<HeaderStore> store,
                    HeaderStore::Open(paths.header_path, !options.read_only));
+  // Locked before Load, which may repair a header copy; held until the
+  // store (and so the disk) is closed.
+  RETURN_IF_ERROR(internal::LockDisk(store->fd(), !options.read_only, path));
   ASSIGN_OR_RETURN(HeaderStore::Loaded loaded, store->Load(kek));
   const Header& h = loaded.header;
   if (h.detached != paths.detached) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,24 @@ Result<UniqueFd> OpenFile(const std::string& path, int flags, int mode) {
   int fd = open(path.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) return Errno(path, "open", errno);
   return UniqueFd(fd);
+}
+
+Status LockDisk(int fd, bool exclusive, const std::string& disk_path) {
+  // A process killed with SIGKILL releases its locks only when the kernel
+  // has torn it down, which may be a little after its parent saw it die
+  // (e.g. `timeout -s KILL` then an immediate rerun): poll for a short
+  // while before calling the disk busy.
+  constexpr int kAttempts = 100;
+  constexpr useconds_t kPollMicros = 10000;  // 100 x 10 ms = 1 s
+  for (int attempt = 1;; ++attempt) {
+    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) return OkStatus();
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return Errno(disk_path, "lock", errno);
+    if (attempt == kAttempts) {
+      return FailedPreconditionError("disk " + disk_path + " is in use by another process");
+    }
+    usleep(kPollMicros);
+  }
 }
 
 Result<size_t> PreadAll(int fd, std::span<uint8_t> out, uint64_t offset, std::string_view what) {

@@ -48,6 +48,17 @@ Status SyncData(int fd, std::string_view what);
 Status PunchHole(int fd, uint64_t offset, uint64_t length, std::string_view what);
 // File size in bytes.
 Result<uint64_t> FileSize(int fd);
+// Takes an advisory lock (flock(2), LOCK_EX when `exclusive`, else LOCK_SH;
+// never waits) on `fd`, the header file of the disk at `disk_path`, so that
+// two processes never have one disk open for writing, nor one writing while
+// another reads. The lock lives as long as the open file description of
+// `fd` (closing it releases the lock). One process opening the header file
+// twice conflicts with itself too: callers lock one descriptor per disk.
+// A conflicting lock is retried for up to 1 s (a killed holder may still be
+// exiting), then: FailedPrecondition "disk PATH is in use by another process" if a
+// conflicting lock is held.
+Status LockDisk(int fd, bool exclusive, const std::string& disk_path);
+
 // fsync of the directory holding `path` (after a rename or create).
 Status SyncParentDir(const std::string& path);
 

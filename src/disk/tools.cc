@@ -161,6 +161,7 @@ Status EncryptInPlace(const std::string& raw, const SecretBytes& kek, const KekR
     RETURN_IF_ERROR(Commit(fd.get(), tmp, hdr));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<HeaderStore> store, HeaderStore::Open(hdr, true));
+  RETURN_IF_ERROR(internal::LockDisk(store->fd(), true, raw));
   ASSIGN_OR_RETURN(HeaderStore::Loaded loaded, store->Load(SingleKek(kek)));
   Header& h = loaded.header;
   if (h.operation == Operation::kNone) {
@@ -220,13 +221,11 @@ Status EncryptToFile(const std::string& raw, const std::string& out, const Secre
   return Commit(fd.get(), tmp, out);
 }
 
-Status DecryptToFile(const std::string& path, const std::string& out, const SecretBytes& kek) {
-  RETURN_IF_ERROR(CheckKek(kek));
-  RETURN_IF_ERROR(CheckNew(out));
-  OpenOptions options;
-  options.read_only = true;
-  ASSIGN_OR_RETURN(std::unique_ptr<EncryptedDisk> disk,
-                   EncryptedDisk::Open(path, SingleKek(kek), options));
+namespace {
+
+// Writes the plaintext of the open `disk` to a new raw image `out` (through
+// out.partial, renamed when complete).
+Status WritePlaintext(EncryptedDisk* disk, const std::string& out) {
   const std::string tmp = out + ".partial";
   ASSIGN_OR_RETURN(UniqueFd fd, internal::OpenFile(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600));
   if (ftruncate(fd.get(), static_cast<off_t>(disk->size())) != 0) {
@@ -242,18 +241,38 @@ Status DecryptToFile(const std::string& path, const std::string& out, const Secr
   return Commit(fd.get(), tmp, out);
 }
 
+Result<std::unique_ptr<EncryptedDisk>> OpenReadOnly(const std::string& path,
+                                                    const SecretBytes& kek) {
+  OpenOptions options;
+  options.read_only = true;
+  return EncryptedDisk::Open(path, SingleKek(kek), options);
+}
+
+}  // namespace
+
+Status DecryptToFile(const std::string& path, const std::string& out, const SecretBytes& kek) {
+  RETURN_IF_ERROR(CheckKek(kek));
+  RETURN_IF_ERROR(CheckNew(out));
+  ASSIGN_OR_RETURN(std::unique_ptr<EncryptedDisk> disk, OpenReadOnly(path, kek));
+  return WritePlaintext(disk.get(), out);
+}
+
 Status DecryptInPlace(const std::string& path, const SecretBytes& kek, const ProgressFn& progress) {
   RETURN_IF_ERROR(CheckKek(kek));
   ASSIGN_OR_RETURN(DiskPaths paths, LocateDisk(path));
   if (!paths.detached) {
     const std::string tmp = path + ".decrypted";
     if (Exists(tmp)) unlink(tmp.c_str());  // a leftover of an interrupted run
-    RETURN_IF_ERROR(DecryptToFile(path, tmp, kek));
+    // The shared lock of the read-only disk keeps writers out until the
+    // plaintext has replaced it.
+    ASSIGN_OR_RETURN(std::unique_ptr<EncryptedDisk> disk, OpenReadOnly(path, kek));
+    RETURN_IF_ERROR(WritePlaintext(disk.get(), tmp));
     if (rename(tmp.c_str(), path.c_str()) != 0)
       return InternalError("rename to " + path + " failed");
     return internal::SyncParentDir(path);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<HeaderStore> store, HeaderStore::Open(paths.header_path, true));
+  RETURN_IF_ERROR(internal::LockDisk(store->fd(), true, path));
   ASSIGN_OR_RETURN(HeaderStore::Loaded loaded, store->Load(SingleKek(kek)));
   Header& h = loaded.header;
   ASSIGN_OR_RETURN(SecretBytes mac_key, DeriveMacKey(loaded.dek, h.uuid));
@@ -282,6 +301,7 @@ Status ShallowRekey(const std::string& path, const SecretBytes& kek, const Secre
   RETURN_IF_ERROR(CheckKek(new_kek));
   ASSIGN_OR_RETURN(DiskPaths paths, LocateDisk(path));
   ASSIGN_OR_RETURN(std::unique_ptr<HeaderStore> store, HeaderStore::Open(paths.header_path, true));
+  RETURN_IF_ERROR(internal::LockDisk(store->fd(), true, path));
   ASSIGN_OR_RETURN(HeaderStore::Loaded loaded, store->Load(SingleKek(kek)));
   Header& h = loaded.header;
   if (h.operation != Operation::kNone) {

@@ -42,8 +42,13 @@ class EncryptedDisk final : public nbd::BlockDevice {
  public:
   // Opens the disk at `path` (attached, or detached with path.hdr), choosing
   // and verifying the header with KEKs from `kek`, and repairing the other
-  // header copy unless read-only. Errors: those of LocateDisk and
-  // HeaderStore::Load; DataLoss if the data file is shorter than the disk;
+  // header copy unless read-only. While open, the header file (the disk
+  // file, or path.hdr) holds an advisory flock: exclusive for a writable
+  // disk, shared for a read-only one; a deep rekey started on this object
+  // runs under the same lock. Errors: FailedPrecondition "disk PATH is in
+  // use by another process" when a conflicting lock is held; those of
+  // LocateDisk and HeaderStore::Load; DataLoss if the data file is shorter
+  // than the disk;
   // FailedPrecondition if an in-place encryption or decryption is unfinished
   // (run the same command again to resume it).
   static Result<std::unique_ptr<EncryptedDisk>> Open(const std::string& path, const KekLookup& kek,

@@ -8,8 +8,13 @@
 // under the final name. In-place conversions and deep rekey are crash-safe
 // and resume from their checkpoint when called again with the same arguments.
 //
-// Thread-safety: free functions; one operation per disk at a time (they do
-// not lock the files against other processes).
+// Locking: every operation on an existing disk holds an advisory flock on its
+// header file (the disk file, or FILE.hdr) while it runs -- exclusive when
+// it writes, shared for DecryptToFile -- and fails with FailedPrecondition
+// "disk PATH is in use by another process" when an EncryptedDisk or another
+// operation (in any process) holds a conflicting one.
+//
+// Thread-safety: free functions; see Locking for concurrent use of one disk.
 #ifndef VMCRYPT_DISK_TOOLS_H_
 #define VMCRYPT_DISK_TOOLS_H_
 
