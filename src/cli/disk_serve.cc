@@ -35,6 +35,7 @@ int Fail(const std::string& message) { return FailCommand("disk serve", message)
 void LogLine(const std::string& line) { cli::LogLine("disk serve", line); }
 
 int RunServe(const ServeOptions& o) {
+  BlockStopSignals();  // before any thread starts
   if (o.socket.empty() == o.listen.empty()) return Fail("give --socket PATH or --listen HOST:PORT");
   auto kek = o.kek.Load();
   if (!kek.ok()) return Fail(kek.status().message());
@@ -52,13 +53,6 @@ int RunServe(const ServeOptions& o) {
   }
   kek->Clear();  // the disks hold their DEKs; the KEK is no longer needed
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   nbd::ServerOptions options;
   options.unix_path = o.socket;
   options.listen = o.listen;
@@ -72,9 +66,7 @@ int RunServe(const ServeOptions& o) {
       LogLine("serving nbd://" + host + ":" + std::to_string((*server)->port()) + "/" + e.name);
     }
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LogLine(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": finishing in-flight requests");
+  LogLine(std::string(WaitForStopSignal()) + ": finishing in-flight requests");
   (*server)->Shutdown();
   int rc = 0;
   for (auto& d : disks) {

@@ -38,6 +38,7 @@ struct ServeOptions {
 };
 
 int RunServe(const ServeOptions& o) {
+  BlockStopSignals();  // before any thread starts
   auto config = host::LoadHostConfig(o.config);
   if (!config.ok()) return Fail("serve", config.status().message());
   if (!o.listen.empty()) config->listen = o.listen;
@@ -46,19 +47,9 @@ int RunServe(const ServeOptions& o) {
   auto agent = host::HostAgent::Create(*config);
   if (!agent.ok()) return Fail("serve", agent.status().message());
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   auto server = host::HostApiServer::Start(agent->get(), LogLine);
   if (!server.ok()) return Fail("serve", server.status().message());
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LogLine(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-          ": stopping; the keys held in memory are wiped");
+  LogLine(std::string(WaitForStopSignal()) + ": stopping; the keys held in memory are wiped");
   (*server)->Shutdown();
   return 0;
 }

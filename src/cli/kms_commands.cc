@@ -50,6 +50,7 @@ struct ServeOptions {
 };
 
 int RunServe(const ServeOptions& o) {
+  BlockStopSignals();  // before any thread starts
   auto config = kms::LoadKmsConfig(o.config);
   if (!config.ok()) return Fail("serve", config.status().message());
   if (!o.listen.empty()) config->server.listen = o.listen;
@@ -67,21 +68,11 @@ int RunServe(const ServeOptions& o) {
   engine_options.server_name = config->name;
   kms::Engine engine(store->get(), root_key->get(), engine_options);
 
-  // Signals are taken by sigwait below, not by whichever thread they hit.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   auto server = kms::KmsServer::Start(config->server, &engine, store->get(), audit.get(), LogLine);
   if (!server.ok()) return Fail("serve", server.status().message());
   LogLine("serving " + config->name + " with " + (*root_key)->Describe() + ", store " +
           config->store_path);
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LogLine(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": finishing in-flight requests");
+  LogLine(std::string(WaitForStopSignal()) + ": finishing in-flight requests");
   (*server)->Shutdown();
   return 0;
 }

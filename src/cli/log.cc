@@ -1,5 +1,8 @@
 #include "src/cli/log.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdio>
 #include <ctime>
 
@@ -13,6 +16,29 @@ void LogLine(const char* who, const std::string& line) {
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
   std::fprintf(stderr, "%s vmcrypt %s: %s\n", stamp, who, line.c_str());
   std::fflush(stderr);
+}
+
+namespace {
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+}  // namespace
+
+void BlockStopSignals() {
+  sigset_t signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+const char* WaitForStopSignal() {
+  sigset_t signals = StopSignals();
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 int FailCommand(const std::string& command, const std::string& message) {

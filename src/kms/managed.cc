@@ -160,6 +160,17 @@ std::optional<kmip::Attribute> DigestOf(const kmip::ManagedObject& object) {
   return kmip::Attribute{"Digest", std::nullopt, std::move(value)};
 }
 
+kmip::Attribute LinkAttribute(uint32_t link_type, const std::string& uid) {
+  constexpr uint32_t kTagLinkType = 0x42004B;  // 1.4 §9.1.3.1
+  constexpr uint32_t kTagLinkedObjectIdentifier = 0x42004C;
+  kmip::Attribute a;
+  a.name = "Link";
+  a.value = ttlv::Item::Structure(ttlv::tag::kLink,
+                                  {ttlv::Item::Enumeration(kTagLinkType, link_type),
+                                   ttlv::Item::TextString(kTagLinkedObjectIdentifier, uid)});
+  return a;
+}
+
 kmip::Attribute RandomNumberGeneratorAttribute() {
   ttlv::Item value = ttlv::Item::Structure(
       tag::kAttributeValue,

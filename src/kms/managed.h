@@ -67,6 +67,17 @@ std::optional<kmip::Attribute> DigestOf(const kmip::ManagedObject& object);
 // default generator, a NIST SP 800-90A DRBG, CTR_DRBG with AES-256.
 kmip::Attribute RandomNumberGeneratorAttribute();
 
+// Link Types (KMIP 1.4 §9.1.3.2.20).
+inline constexpr uint32_t kPublicKeyLink = 0x102;
+inline constexpr uint32_t kPrivateKeyLink = 0x103;
+inline constexpr uint32_t kDerivationBaseObjectLink = 0x104;
+inline constexpr uint32_t kDerivedKeyLink = 0x105;
+inline constexpr uint32_t kReplacementObjectLink = 0x106;
+inline constexpr uint32_t kReplacedObjectLink = 0x107;
+
+// A Link attribute (1.4 §3.35): `link_type` to the object `uid`.
+kmip::Attribute LinkAttribute(uint32_t link_type, const std::string& uid);
+
 // The Locate index entry for an attribute value: numbers for numeric types,
 // text for text, NameValue for Name, hex of the TTLV for other structures.
 store::IndexValue IndexValueOf(const ttlv::Item& value);

@@ -26,12 +26,8 @@ using kmip::State;
 
 namespace {
 
-// Tags tags.h does not name (1.4 §9.1.3.1) and Link Types (§9.1.3.2.20).
-constexpr uint32_t kTagLinkType = 0x42004B;
-constexpr uint32_t kTagLinkedObjectIdentifier = 0x42004C;
+// Tags tags.h does not name (1.4 §9.1.3.1).
 constexpr uint32_t kTagRecommendedCurve = 0x420075;
-constexpr uint32_t kPublicKeyLink = 0x102;
-constexpr uint32_t kPrivateKeyLink = 0x103;
 
 constexpr int64_t kMinRsaBits = 1024;
 constexpr int64_t kMaxRsaBits = 4096;
@@ -55,14 +51,6 @@ kmip::AttributeList Merge(const std::optional<kmip::AttributeList>& common,
   return out;
 }
 
-Attribute Link(uint32_t type, const std::string& uid) {
-  Attribute a;
-  a.name = "Link";
-  a.value = ttlv::Item::Structure(ttlv::tag::kLink,
-                                  {ttlv::Item::Enumeration(kTagLinkType, type),
-                                   ttlv::Item::TextString(kTagLinkedObjectIdentifier, uid)});
-  return a;
-}
 // The OpenSSL curve of a Recommended Curve, or of an EC key length.
 std::string CurveName(uint32_t curve) {
   switch (curve) {
@@ -234,8 +222,8 @@ Result<ttlv::Item> Ops::CreateKeyPair(const ttlv::Item& p, std::string* uid) {
     m->Set(Attribute::DateTime("Original Creation Date", m->record.created));
   }
   // Each key links to the other (1.4 §4.2, §3.35).
-  mpriv.attributes.push_back(Link(kPublicKeyLink, mpub.record.uid));
-  mpub.attributes.push_back(Link(kPrivateKeyLink, mpriv.record.uid));
+  mpriv.attributes.push_back(LinkAttribute(kPublicKeyLink, mpub.record.uid));
+  mpub.attributes.push_back(LinkAttribute(kPrivateKeyLink, mpriv.record.uid));
   // The public key first: should the second insert fail, no private key is
   // left without its public half.
   RETURN_IF_ERROR(Insert(store_, root_key_, mpub, &public_key));

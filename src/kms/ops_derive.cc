@@ -38,13 +38,9 @@ using kmip::ResultReason;
 
 namespace {
 
-// Tags that tags.h does not name (1.4 §9.1.3.1), Link Types (§9.1.3.2.20)
-// and the Secret Data Type of derived Secret Data (§9.1.3.2.9).
-constexpr uint32_t kTagLinkType = 0x42004B;
-constexpr uint32_t kTagLinkedObjectIdentifier = 0x42004C;
+// A tag tags.h does not name (1.4 §9.1.3.1) and the Secret Data Type of
+// derived Secret Data (§9.1.3.2.9).
 constexpr uint32_t kTagSecretDataType = 0x420086;
-constexpr uint32_t kDerivationBaseObjectLink = 0x104;
-constexpr uint32_t kDerivedKeyLink = 0x105;
 constexpr uint32_t kSecretDataSeed = 0x02;
 // The longest derived object.
 constexpr int64_t kMaxDerivedBits = 8 * 1024 * 8;  // 8 KiB
@@ -71,15 +67,6 @@ std::optional<int64_t> NumberAttr(const kmip::AttributeList& attrs, std::string_
   const Attribute* a = kmip::FindAttribute(attrs, name);
   if (a == nullptr || a->value.is_structure() || a->value.is_placeholder()) return std::nullopt;
   return a->value.int_value();
-}
-
-Attribute Link(uint32_t type, const std::string& uid) {
-  Attribute a;
-  a.name = "Link";
-  a.value = ttlv::Item::Structure(ttlv::tag::kLink,
-                                  {ttlv::Item::Enumeration(kTagLinkType, type),
-                                   ttlv::Item::TextString(kTagLinkedObjectIdentifier, uid)});
-  return a;
 }
 
 }  // namespace
@@ -232,12 +219,12 @@ Result<ttlv::Item> Ops::DeriveKey(const ttlv::Item& p, std::string* uid) {
   // Mandatory for derived objects, equal to the Initial Date (1.4 §3.43).
   m.Set(Attribute::DateTime("Original Creation Date", m.record.created));
   for (const std::string& base : req.uids) {
-    m.attributes.push_back(Link(kDerivationBaseObjectLink, base));
+    m.attributes.push_back(LinkAttribute(kDerivationBaseObjectLink, base));
   }
   RETURN_IF_ERROR(Insert(store_, root_key_, m, &material));
   for (const std::string& base : req.uids) {
     ASSIGN_OR_RETURN(Managed b, Modify(base, [&](Managed& b) -> Status {
-                       b.attributes.push_back(Link(kDerivedKeyLink, m.record.uid));
+                       b.attributes.push_back(LinkAttribute(kDerivedKeyLink, m.record.uid));
                        return OkStatus();
                      }));
     (void)b;

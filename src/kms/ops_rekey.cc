@@ -15,20 +15,6 @@ using kmip::ResultReason;
 
 namespace {
 
-constexpr uint32_t kTagLinkType = 0x42004B;
-constexpr uint32_t kTagLinkedObjectIdentifier = 0x42004C;
-constexpr uint32_t kReplacementObjectLink = 0x106;  // 1.4 §9.1.3.2.20
-constexpr uint32_t kReplacedObjectLink = 0x107;
-
-Attribute Link(uint32_t type, const std::string& uid) {
-  Attribute a;
-  a.name = "Link";
-  a.value = ttlv::Item::Structure(ttlv::tag::kLink,
-                                  {ttlv::Item::Enumeration(kTagLinkType, type),
-                                   ttlv::Item::TextString(kTagLinkedObjectIdentifier, uid)});
-  return a;
-}
-
 // Not copied to the replacement (Table 173, and what the server sets anew).
 bool NotCopied(std::string_view name) {
   static constexpr std::string_view kNames[] = {"Unique Identifier",
@@ -128,14 +114,14 @@ Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
   } else {
     m.Set(Attribute::DateTime("Original Creation Date", old.record.created));
   }
-  m.attributes.push_back(Link(kReplacedObjectLink, old_uid));
+  m.attributes.push_back(LinkAttribute(kReplacedObjectLink, old_uid));
   RETURN_IF_ERROR(Insert(store_, root_key_, m, &material));
 
   // The existing key: linked to its replacement, its names handed over.
   const std::string new_uid = m.record.uid;
   RETURN_IF_ERROR(Modify(old_uid, [&](Managed& existing) -> Status {
                     existing.Remove("Name");
-                    existing.attributes.push_back(Link(kReplacementObjectLink, new_uid));
+                    existing.attributes.push_back(LinkAttribute(kReplacementObjectLink, new_uid));
                     existing.Set(Attribute::DateTime("Last Change Date", now));
                     return OkStatus();
                   }).status());
