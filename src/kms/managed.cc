@@ -217,7 +217,8 @@ Status Wrap(RootKey& root_key, Managed& m, const kmip::ManagedObject& material) 
 }  // namespace
 
 Result<Managed> Load(store::ObjectStore& store, std::string_view tenant, std::string_view uid) {
-  auto record = store.Get(tenant, uid);
+  // The index is rebuilt from the attributes before any write (Reindex).
+  auto record = store.GetWithoutIndex(tenant, uid);
   if (!record.ok()) {
     if (record.status().code() == StatusCode::kNotFound) {
       return Fail(ResultReason::kItemNotFound, "no object " + std::string(uid));

@@ -187,6 +187,8 @@ void KmsServer::Impl::Pump(Connection* c) {
     if (c->in_start == c->in.size()) {
       c->in.clear();
       c->in_start = 0;
+      // An idle connection keeps a small buffer, whatever it once received.
+      if (c->in.capacity() > 4 * kReadChunk) c->in.shrink_to_fit();
     } else if (c->in_start > 0) {
       c->in.erase(c->in.begin(), c->in.begin() + static_cast<ptrdiff_t>(c->in_start));
       c->in_start = 0;

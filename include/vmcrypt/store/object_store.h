@@ -48,6 +48,10 @@ class ObjectStore {
   // to another tenant (no existence oracle across tenants).
   virtual Result<ObjectRecord> Get(std::string_view tenant, std::string_view uid) = 0;
 
+  // As Get, but leaves record.index empty: for callers that rebuild the
+  // index from the attributes before any Update (one read instead of two).
+  virtual Result<ObjectRecord> GetWithoutIndex(std::string_view tenant, std::string_view uid) = 0;
+
   // Replaces every field of the stored object (uid, tenant) except tenant
   // and revision, including the whole index. Optimistic: `record.revision`
   // must equal the stored revision, else ConcurrentUpdateError. On OK the

@@ -134,7 +134,8 @@ Status UpdateObject(Connection& conn, const ObjectRecord& r) {
   return InsertEntries(conn, seq, r);
 }
 
-Result<ObjectRecord> ReadObject(Connection& conn, std::string_view tenant, std::string_view uid) {
+Result<ObjectRecord> ReadObject(Connection& conn, std::string_view tenant, std::string_view uid,
+                                bool with_index) {
   ObjectRecord r;
   int64_t seq = 0;
   {
@@ -158,6 +159,7 @@ Result<ObjectRecord> ReadObject(Connection& conn, std::string_view tenant, std::
     r.attributes = stmt.ColumnBlob(6);
     r.revision = stmt.ColumnInt(7);
   }
+  if (!with_index) return r;
   ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("SELECT name, num_value, text_value FROM "
                                                 "index_entries WHERE seq = ? ORDER BY ord"));
   stmt.BindInt(1, seq);

@@ -24,8 +24,10 @@ Status ValidateClient(const ClientRecord& client);
 Status InsertObject(Connection& conn, const ObjectRecord& record);
 // Optimistic update (see ObjectStore::Update).
 Status UpdateObject(Connection& conn, const ObjectRecord& record);
-// Reads one object; call inside a read transaction for a consistent view.
-Result<ObjectRecord> ReadObject(Connection& conn, std::string_view tenant, std::string_view uid);
+// Reads one object (with its index rows unless !with_index); call inside a
+// read transaction for a consistent view when reading the index too.
+Result<ObjectRecord> ReadObject(Connection& conn, std::string_view tenant, std::string_view uid,
+                                bool with_index = true);
 Result<std::vector<std::string>> LocateObjects(Connection& conn, const Query& query);
 Result<int64_t> CountObjects(Connection& conn, std::string_view tenant);
 

@@ -145,6 +145,12 @@ class SqliteStore final : public ObjectStore {
     return record;
   }
 
+  Result<ObjectRecord> GetWithoutIndex(std::string_view tenant, std::string_view uid) override {
+    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+    // One statement: its own snapshot, no explicit transaction needed.
+    return sqlite::ReadObject(*conn, tenant, uid, /*with_index=*/false);
+  }
+
   Status Update(const ObjectRecord& record) override {
     RETURN_IF_ERROR(sqlite::ValidateRecord(record));
     return Write([&](Connection& c) { return sqlite::UpdateObject(c, record); });

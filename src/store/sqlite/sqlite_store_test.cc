@@ -46,6 +46,14 @@ TEST_F(SqliteStoreTest, InsertGetUpdate) {
   EXPECT_EQ(*store->Count("t1"), 1);
   EXPECT_EQ(*store->Count("t2"), 0);
   EXPECT_EQ(store->Get("t1", "missing").status().code(), StatusCode::kNotFound);
+
+  // The same record without its index; same tenant rules.
+  Result<ObjectRecord> bare = store->GetWithoutIndex("t1", "uid-1");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_TRUE(bare->index.empty());
+  u.index.clear();
+  EXPECT_EQ(*bare, u);
+  EXPECT_EQ(store->GetWithoutIndex("t2", "uid-1").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, RejectsMalformedRecords) {
