@@ -8,7 +8,20 @@
 
 namespace vmcrypt::kms::internal {
 
+using kmip::CryptographicAlgorithm;
 using kmip::ResultReason;
+
+namespace {
+// Hashing Algorithm values (1.4 §9.1.3.2.16).
+enum class Hash : uint32_t {
+  kSha1 = 0x04,
+  kSha224 = 0x05,
+  kSha256 = 0x06,
+  kSha384 = 0x07,
+  kSha512 = 0x08,
+};
+
+}  // namespace
 
 namespace {
 
@@ -58,6 +71,41 @@ Result<CryptoParams> ParseCryptoParams(const ttlv::Item* s) {
     p.random_iv = f->int_value() != 0;
   }
   return p;
+}
+
+std::string_view HmacDigest(std::optional<uint32_t> hmac_algorithm,
+                            std::optional<uint32_t> hashing) {
+  if (hashing.has_value()) {
+    switch (static_cast<Hash>(*hashing)) {
+      case Hash::kSha1:
+        return "SHA1";
+      case Hash::kSha224:
+        return "SHA224";
+      case Hash::kSha256:
+        return "SHA256";
+      case Hash::kSha384:
+        return "SHA384";
+      case Hash::kSha512:
+        return "SHA512";
+      default:
+        return {};
+    }
+  }
+  if (!hmac_algorithm.has_value()) return {};
+  switch (static_cast<CryptographicAlgorithm>(*hmac_algorithm)) {
+    case CryptographicAlgorithm::kHmacSha1:
+      return "SHA1";
+    case CryptographicAlgorithm::kHmacSha224:
+      return "SHA224";
+    case CryptographicAlgorithm::kHmacSha256:
+      return "SHA256";
+    case CryptographicAlgorithm::kHmacSha384:
+      return "SHA384";
+    case CryptographicAlgorithm::kHmacSha512:
+      return "SHA512";
+    default:
+      return {};
+  }
 }
 
 Result<SecretBytes> SymmetricKeyBytes(const kmip::ManagedObject& object) {

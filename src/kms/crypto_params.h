@@ -45,6 +45,12 @@ struct CryptoParams {
 // structure, is Invalid Field.
 Result<CryptoParams> ParseCryptoParams(const ttlv::Item* s);
 
+// The OpenSSL digest name of a Hashing Algorithm (1.4 §9.1.3.2.16) when
+// `hashing` is given, else of an HMAC Cryptographic Algorithm (§9.1.3.2.13);
+// empty if it names no supported SHA-1/SHA-2.
+std::string_view HmacDigest(std::optional<uint32_t> hmac_algorithm,
+                            std::optional<uint32_t> hashing);
+
 // The raw bytes of a symmetric key held as Raw or Transparent Symmetric Key
 // (1.4 §2.1.7.1). Key Value Not Present without a Key Block; Key Format Type
 // Not Supported for any other form.

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "src/kms/crypto_params.h"
 #include "src/kms/managed.h"
 #include "vmcrypt/crypto/openssl.h"
 #include "vmcrypt/ttlv/tags.h"
@@ -35,41 +36,6 @@ std::optional<uint32_t> EnumOf(const std::optional<ttlv::Item>& s, uint32_t tag)
   const ttlv::Item* f = s->Find(tag);
   if (f == nullptr || f->type() != ttlv::ItemType::kEnumeration) return std::nullopt;
   return static_cast<uint32_t>(f->int_value());
-}
-
-// OpenSSL digest names for Hashing Algorithm (1.4 §9.1.3.2.16) and HMAC
-// Cryptographic Algorithm (§9.1.3.2.13) values.
-std::string HashName(uint32_t h) {
-  switch (h) {
-    case 0x04:
-      return "SHA1";
-    case 0x05:
-      return "SHA224";
-    case 0x06:
-      return "SHA256";
-    case 0x07:
-      return "SHA384";
-    case 0x08:
-      return "SHA512";
-    default:
-      return {};
-  }
-}
-std::string HmacHashName(uint32_t algorithm) {
-  switch (static_cast<CryptographicAlgorithm>(algorithm)) {
-    case CryptographicAlgorithm::kHmacSha1:
-      return "SHA1";
-    case CryptographicAlgorithm::kHmacSha224:
-      return "SHA224";
-    case CryptographicAlgorithm::kHmacSha256:
-      return "SHA256";
-    case CryptographicAlgorithm::kHmacSha384:
-      return "SHA384";
-    case CryptographicAlgorithm::kHmacSha512:
-      return "SHA512";
-    default:
-      return {};
-  }
 }
 
 Status CryptoError(const std::string& what) {
@@ -128,7 +94,7 @@ Result<DerivationParameters> ParseDerivationParameters(const ttlv::Item& s) {
 Result<std::string> DigestFor(const DerivationParameters& d, uint32_t base_algorithm,
                               const char* fallback) {
   if (auto h = EnumOf(d.cryptographic_parameters, kTagHashingAlgorithm)) {
-    std::string name = HashName(*h);
+    std::string name(HmacDigest(std::nullopt, *h));
     if (name.empty()) {
       return Fail(ResultReason::kFeatureNotSupported,
                   "Hashing Algorithm " + std::to_string(*h) +
@@ -138,9 +104,9 @@ Result<std::string> DigestFor(const DerivationParameters& d, uint32_t base_algor
     return name;
   }
   if (auto a = EnumOf(d.cryptographic_parameters, ttlv::tag::kCryptographicAlgorithm)) {
-    if (std::string name = HmacHashName(*a); !name.empty()) return name;
+    if (std::string name(HmacDigest(*a, std::nullopt)); !name.empty()) return name;
   }
-  if (std::string name = HmacHashName(base_algorithm); !name.empty()) return name;
+  if (std::string name(HmacDigest(base_algorithm, std::nullopt)); !name.empty()) return name;
   if (fallback == nullptr) {
     return Fail(ResultReason::kInvalidField,
                 "no Hashing Algorithm in the Cryptographic Parameters and the base key is not "

@@ -28,54 +28,8 @@ constexpr uint32_t kTagUsageLimitsUnit = 0x420098;
 constexpr uint32_t kUnitByte = 0x01;
 constexpr uint32_t kUnitObject = 0x02;
 
-// Hashing Algorithm values (1.4 §9.1.3.2.16).
-enum class Hash : uint32_t {
-  kSha1 = 0x04,
-  kSha224 = 0x05,
-  kSha256 = 0x06,
-  kSha384 = 0x07,
-  kSha512 = 0x08,
-};
-
 // Largest RNG Retrieve answer; far beyond any key, well within a message.
 constexpr int32_t kMaxRngBytes = 1 << 20;
-
-// The digest name for an HMAC algorithm (1.4 §9.1.3.2.13) or a Hashing
-// Algorithm (§9.1.3.2.16); empty if neither names a supported SHA.
-std::string_view HmacDigest(std::optional<uint32_t> hmac_algorithm,
-                            std::optional<uint32_t> hashing) {
-  if (hashing.has_value()) {
-    switch (static_cast<Hash>(*hashing)) {
-      case Hash::kSha1:
-        return "SHA1";
-      case Hash::kSha224:
-        return "SHA224";
-      case Hash::kSha256:
-        return "SHA256";
-      case Hash::kSha384:
-        return "SHA384";
-      case Hash::kSha512:
-        return "SHA512";
-      default:
-        return {};
-    }
-  }
-  if (!hmac_algorithm.has_value()) return {};
-  switch (static_cast<CryptographicAlgorithm>(*hmac_algorithm)) {
-    case CryptographicAlgorithm::kHmacSha1:
-      return "SHA1";
-    case CryptographicAlgorithm::kHmacSha224:
-      return "SHA224";
-    case CryptographicAlgorithm::kHmacSha256:
-      return "SHA256";
-    case CryptographicAlgorithm::kHmacSha384:
-      return "SHA384";
-    case CryptographicAlgorithm::kHmacSha512:
-      return "SHA512";
-    default:
-      return {};
-  }
-}
 
 bool IsHmac(uint32_t algorithm) { return !HmacDigest(algorithm, std::nullopt).empty(); }
 

@@ -20,6 +20,7 @@
 // Base Object / Derived Key links).
 #include <openssl/evp.h>
 
+#include "src/kms/crypto_params.h"
 #include "src/kms/derive_methods.h"
 #include "src/kms/ops.h"
 #include "vmcrypt/ttlv/tags.h"
@@ -44,24 +45,6 @@ constexpr uint32_t kTagSecretDataType = 0x420086;
 constexpr uint32_t kSecretDataSeed = 0x02;
 // The longest derived object.
 constexpr int64_t kMaxDerivedBits = 8 * 1024 * 8;  // 8 KiB
-
-// The bytes of a Symmetric Key or Secret Data object (Raw, Opaque or
-// Transparent Symmetric Key).
-Result<SecretBytes> ObjectBytes(const kmip::ManagedObject& object) {
-  if (!object.key_block.has_value()) {
-    return Fail(ResultReason::kKeyValueNotPresent, "the base object has no Key Block");
-  }
-  const kmip::KeyBlock& b = *object.key_block;
-  if (!b.key_material.empty()) return b.key_material.Clone();
-  if (b.key_material_structure.has_value()) {
-    const ttlv::Item* k = b.key_material_structure->Find(ttlv::tag::kKey);
-    if (k != nullptr && k->type() == ttlv::ItemType::kByteString) {
-      return SecretBytes(std::span<const uint8_t>(k->bytes().data(), k->bytes().size()));
-    }
-  }
-  return Fail(ResultReason::kKeyFormatTypeNotSupported,
-              "the base object's key is not held as plain bytes");
-}
 
 std::optional<int64_t> NumberAttr(const kmip::AttributeList& attrs, std::string_view name) {
   const Attribute* a = kmip::FindAttribute(attrs, name);
@@ -116,7 +99,7 @@ Result<ttlv::Item> Ops::DeriveKey(const ttlv::Item& p, std::string* uid) {
                       std::string(kmip::ObjectTypeName(type)));
     }
     ASSIGN_OR_RETURN(kmip::ManagedObject object, Material(root_key_, m));
-    ASSIGN_OR_RETURN(SecretBytes bytes, ObjectBytes(object));
+    ASSIGN_OR_RETURN(SecretBytes bytes, SymmetricKeyBytes(object));
     if (i == 0) {
       key = std::move(bytes);
       if (const Attribute* a = m.Find("Cryptographic Algorithm");
