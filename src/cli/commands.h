@@ -33,6 +33,16 @@ void AddKmipCallCommand(CLI::App& kmip, Action* action);
 // Adds `vmcrypt kmip replay ...` under `kmip`.
 void AddKmipReplayCommand(CLI::App& kmip, Action* action);
 
+// Adds `vmcrypt center ...` (init, serve) to `app`.
+void AddCenterCommands(CLI::App& app, Action* action);
+
+// Adds `vmcrypt dev` (every component in one process on loopback) to `app`.
+void AddDevCommand(CLI::App& app, Action* action);
+
+// Adds the client commands that talk to center's REST API (`vmcrypt
+// provider|cluster|host|vm|keys|tasks|events|alarms|user|role ...`) to `app`.
+void AddClientCommands(CLI::App& app, Action* action);
+
 }  // namespace vmcrypt::cli
 
 #endif  // VMCRYPT_SRC_CLI_COMMANDS_H_

@@ -65,6 +65,9 @@ void AddHostCommands(CLI::App& app, Action* action) {
   in->add_option("--dir", init->dir, "folder to create")->required();
   in->add_option("--name", init->name, "host name (certificate common name)");
   in->add_option("--san", init->sans, "extra DNS name or IP address for the host certificate");
+  in->add_option("--trust-fingerprint", init->trusted_fingerprints,
+                 "SHA-256 fingerprint (AB:CD:...) of a control-plane client certificate to "
+                 "trust (repeatable)");
   in->callback([action, init] { *action = [init] { return RunInit(*init); }; });
 
   auto serve = std::make_shared<ServeOptions>();

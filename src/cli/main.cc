@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   vmcrypt::cli::AddDiskCommands(app, &action);
   vmcrypt::cli::AddDiskServeCommand(*app.get_subcommand("disk"), &action);
   vmcrypt::cli::AddHostCommands(app, &action);
+  vmcrypt::cli::AddCenterCommands(app, &action);
+  vmcrypt::cli::AddDevCommand(app, &action);
+  vmcrypt::cli::AddClientCommands(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,11 +8,13 @@
 #include <filesystem>
 
 #include "vmcrypt/base/encoding.h"
+#include "vmcrypt/crypto/kdf.h"
 #include "vmcrypt/crypto/key_wrap.h"
 #include "vmcrypt/crypto/random.h"
 #include "vmcrypt/disk/encrypted_disk.h"
 #include "vmcrypt/disk/header_store.h"
 #include "vmcrypt/disk/tools.h"
+#include "vmcrypt/host/native_kek.h"
 #include "vmcrypt/nbd/file_device.h"
 #include "vmcrypt/nbd/server.h"
 
@@ -45,6 +47,11 @@ Result<DiskState> InspectDisk(const std::string& path) {
 
 disk::KekRef ToDiskRef(const KeyRef& k) { return {k.provider, k.key_id}; }
 
+// KDKs live in their own KekCache, one slot per provider under this key id.
+constexpr char kKdkSlot[] = "kdk";
+// Native key providers one agent holds KDKs for, at most.
+constexpr size_t kMaxKdks = 64;
+
 // "AlreadyExists" from a conversion means it is done already.
 Status DoneIfExists(Status s) { return s.code() == StatusCode::kAlreadyExists ? OkStatus() : s; }
 
@@ -57,8 +64,9 @@ struct HostAgent::OpenState {
   std::string socket;
 };
 
-HostAgent::HostAgent(HostConfig config, std::unique_ptr<KekCache> keys)
-    : config_(std::move(config)), keys_(std::move(keys)) {}
+HostAgent::HostAgent(HostConfig config, std::unique_ptr<KekCache> keys,
+                     std::unique_ptr<KekCache> kdks)
+    : config_(std::move(config)), keys_(std::move(keys)), kdks_(std::move(kdks)) {}
 
 HostAgent::~HostAgent() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -71,8 +79,16 @@ Result<std::unique_ptr<HostAgent>> HostAgent::Create(const HostConfig& config) {
       return InternalError("cannot create " + dir + ": " + std::strerror(errno));
     }
   }
+  struct stat st;
+  if (!config.tpm_device.empty() && stat(config.tpm_device.c_str(), &st) != 0) {
+    return FailedPreconditionError("the TPM named by tpm_device, " + config.tpm_device +
+                                   ", cannot be used: " + std::strerror(errno));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<KekCache> keys, KekCache::Create(config.key_cache_size));
-  return std::unique_ptr<HostAgent>(new HostAgent(config, std::move(keys)));
+  ASSIGN_OR_RETURN(std::unique_ptr<KekCache> kdks, KekCache::Create(kMaxKdks));
+  auto agent = std::unique_ptr<HostAgent>(new HostAgent(config, std::move(keys), std::move(kdks)));
+  RETURN_IF_ERROR(agent->LoadEncryptionMode());
+  return agent;
 }
 
 std::string HostAgent::HomeDir(const std::string& name) const {
@@ -88,10 +104,97 @@ std::mutex& HostAgent::LockFor(const std::string& name) {
 
 Result<SecretBytes> HostAgent::Kek(const KeyRef& ref) {
   SecretBytes out;
-  RETURN_IF_ERROR(keys_->With(ref, [&](std::span<const uint8_t> key) {
+  const Status cached = keys_->With(ref, [&](std::span<const uint8_t> key) {
     out = SecretBytes(key);
     return OkStatus();
-  }));
+  });
+  if (cached.code() != StatusCode::kNotFound) {
+    RETURN_IF_ERROR(cached);
+    return out;
+  }
+  std::lock_guard<std::mutex> lock(kdk_mu_);
+  SecretBytes kdk;
+  const Status held = kdks_->With({ref.provider, kKdkSlot}, [&](std::span<const uint8_t> key) {
+    kdk = SecretBytes(key);
+    return OkStatus();
+  });
+  if (!held.ok()) return cached;  // KeyNotFound(ref): neither the KEK nor a KDK
+  ASSIGN_OR_RETURN(out, DeriveNativeKek(kdk, ref.provider, ref.key_id));
+  // Cached, so that RemoveKdk wipes it with the KDK. A full cache only costs
+  // the derivation again next time, so it does not fail the operation.
+  const Status put = keys_->Put(ref, out.span());
+  if (!put.ok() && put.code() != StatusCode::kOutOfRange) return put;
+  return out;
+}
+
+Result<KeyRef> HostAgent::ResolveKey(const KeyRef& ref) {
+  if (!ref.key_id.empty()) return ref;
+  if (ref.provider.empty()) return InvalidArgumentError("a key needs a provider");
+  {
+    std::lock_guard<std::mutex> lock(kdk_mu_);
+    if (!kdks_->Contains({ref.provider, kKdkSlot})) {
+      return NotFoundError(
+          "no key id given, and this host holds no key derivation key for "
+          "native key provider " +
+          ref.provider + " to make a new key with (push it: PUT /v1/kdks/" + ref.provider + ")");
+    }
+  }
+  ASSIGN_OR_RETURN(std::string id, NewNativeKeyId());
+  return KeyRef{ref.provider, std::move(id)};
+}
+
+Status HostAgent::PutKdk(const std::string& provider, std::span<const uint8_t> kdk,
+                         bool tpm_required) {
+  if (provider.empty() || provider.find('|') != std::string::npos) {
+    return InvalidArgumentError("a native key provider needs a name without '|'");
+  }
+  if (kdk.size() != kKdkSize) {
+    return InvalidArgumentError("a key derivation key is " + std::to_string(kKdkSize) +
+                                " bytes, not " + std::to_string(kdk.size()));
+  }
+  if (tpm_required && !has_tpm()) {
+    return FailedPreconditionError("host " + config_.name + " has no TPM; native key provider " +
+                                   provider + " requires one");
+  }
+  std::lock_guard<std::mutex> lock(kdk_mu_);
+  const KeyRef slot{provider, kKdkSlot};
+  bool replaced = false;
+  if (kdks_->Contains(slot)) {
+    RETURN_IF_ERROR(kdks_->With(slot, [&](std::span<const uint8_t> old) {
+      replaced = !crypto::ConstantTimeEquals(old, kdk);
+      return OkStatus();
+    }));
+  }
+  RETURN_IF_ERROR(kdks_->Put(slot, kdk));
+  tpm_required_[provider] = tpm_required;
+  if (replaced) {
+    // KEKs derived from the old KDK are not this provider's keys any more.
+    for (const KeyRef& k : keys_->List()) {
+      if (k.provider == provider) keys_->Remove(k).IgnoreError();  // gone already is fine
+    }
+  }
+  return OkStatus();
+}
+
+Status HostAgent::RemoveKdk(const std::string& provider) {
+  std::lock_guard<std::mutex> lock(kdk_mu_);
+  const Status removed = kdks_->Remove({provider, kKdkSlot});
+  if (removed.code() == StatusCode::kNotFound) {
+    return NotFoundError("this host holds no key derivation key for native key provider " +
+                         provider);
+  }
+  RETURN_IF_ERROR(removed);
+  tpm_required_.erase(provider);
+  for (const KeyRef& k : keys_->List()) {
+    if (k.provider == provider) keys_->Remove(k).IgnoreError();  // gone already is fine
+  }
+  return OkStatus();
+}
+
+std::vector<KdkInfo> HostAgent::ListKdks() const {
+  std::lock_guard<std::mutex> lock(kdk_mu_);
+  std::vector<KdkInfo> out;
+  for (const auto& [provider, tpm] : tpm_required_) out.push_back({provider, tpm});
   return out;
 }
 
@@ -143,9 +246,11 @@ Result<VmInfo> HostAgent::CreateVm(const VmSpec& spec) {
     }
   }
   std::lock_guard<std::mutex> vm_lock(LockFor(spec.name));
+  KeyRef key;
   SecretBytes kek;
   if (encrypted) {
-    ASSIGN_OR_RETURN(kek, Kek(*spec.key));
+    ASSIGN_OR_RETURN(key, ResolveKey(*spec.key));
+    ASSIGN_OR_RETURN(kek, Kek(key));
   }
   const std::string dir = HomeDir(spec.name);
   if (mkdir(dir.c_str(), 0700) != 0) {
@@ -160,12 +265,12 @@ Result<VmInfo> HostAgent::CreateVm(const VmSpec& spec) {
       ASSIGN_OR_RETURN(SecretBytes seed, crypto::RandomSecret(32));
       home.clear_secrets["vtpm_seed"] = HexEncode(seed.span());
     }
-    if (encrypted) RETURN_IF_ERROR(EncryptHome(home, *spec.key, kek).status());
+    if (encrypted) RETURN_IF_ERROR(EncryptHome(home, key, kek).status());
     for (size_t i = 0; i < spec.disk_sizes.size(); ++i) {
       VmDisk d{"disk" + std::to_string(i), "disk" + std::to_string(i) + ".img", spec.disk_sizes[i]};
       const std::string path = dir + "/" + d.file;
       if (encrypted) {
-        RETURN_IF_ERROR(disk::CreateDisk(path, d.size, kek, ToDiskRef(*spec.key)));
+        RETURN_IF_ERROR(disk::CreateDisk(path, d.size, kek, ToDiskRef(key)));
       } else {
         RETURN_IF_ERROR(nbd::FileDevice::Create(path, d.size).status());
       }
@@ -209,12 +314,17 @@ Result<std::vector<VmInfo>> HostAgent::ListVms() {
   return out;
 }
 
-Result<VmInfo> HostAgent::EncryptVm(const std::string& name, const KeyRef& key) {
+Result<VmInfo> HostAgent::EncryptVm(const std::string& name, const KeyRef& requested) {
   RETURN_IF_ERROR(CheckName("VM name", name));
   std::lock_guard<std::mutex> vm_lock(LockFor(name));
   RETURN_IF_ERROR(RefuseIfOpen(name, "encrypting it"));
   const std::string dir = HomeDir(name);
   ASSIGN_OR_RETURN(VmHome home, LoadVmHome(dir));
+  KeyRef key = requested;
+  if (key.key_id.empty() && home.encrypted() && home.key_safe->kek.provider == key.provider) {
+    key = home.key_safe->kek;  // a retried "new native key" request resumes with that key
+  }
+  ASSIGN_OR_RETURN(key, ResolveKey(key));
   if (home.encrypted() && home.key_safe->kek != key) {
     return FailedPreconditionError("VM " + name + " is encrypted with " +
                                    home.key_safe->kek.ToString() + "; rekey it instead");
@@ -306,13 +416,14 @@ Result<VmInfo> HostAgent::DecryptDisk(const std::string& name, const std::string
   return Describe(home);
 }
 
-Result<VmInfo> HostAgent::ShallowRekey(const std::string& name, const KeyRef& new_key) {
+Result<VmInfo> HostAgent::ShallowRekey(const std::string& name, const KeyRef& requested) {
   RETURN_IF_ERROR(CheckName("VM name", name));
   std::lock_guard<std::mutex> vm_lock(LockFor(name));
   RETURN_IF_ERROR(RefuseIfOpen(name, "a shallow rekey"));
   const std::string dir = HomeDir(name);
   ASSIGN_OR_RETURN(VmHome home, LoadVmHome(dir));
   if (!home.encrypted()) return FailedPreconditionError("VM " + name + " is not encrypted");
+  ASSIGN_OR_RETURN(const KeyRef new_key, ResolveKey(requested));
   ASSIGN_OR_RETURN(SecretBytes new_kek, Kek(new_key));
   // Disks, then the home; each step is atomic and skipped when done, so a
   // rekey cut short is finished by running it again.

@@ -16,6 +16,7 @@
 #include "vmcrypt/crypto/random.h"
 #include "vmcrypt/disk/encrypted_disk.h"
 #include "vmcrypt/disk/header_store.h"
+#include "vmcrypt/host/native_kek.h"
 
 namespace vmcrypt::host {
 namespace {
@@ -321,6 +322,164 @@ TEST_F(HostAgentTest, NoKeyBytesInAnyFileWritten) {
     const std::string hex = HexEncode(k.span());
     EXPECT_EQ(CountInFiles(dir_, AsBytes(hex)), 0);
   }
+}
+
+// Native key providers: an agent holding only a KDK makes an encrypted VM
+// with a key id of its own; a second agent with the same KDK (and no KEK at
+// all) opens it and reads the data; without the KDK the key is not found.
+TEST_F(HostAgentTest, AKdkAloneCreatesAndOpensEncryptedVms) {
+  const SecretBytes kdk = *crypto::RandomSecret(32);
+  auto make_agent = [&](const std::string& name) {
+    HostConfig c;
+    c.name = name;
+    c.data_dir = (dir_ / "data").string();  // a shared datastore
+    c.run_dir = (dir_ / ("run-" + name)).string();
+    c.key_cache_size = 16;
+    auto agent = HostAgent::Create(c);
+    EXPECT_TRUE(agent.ok()) << agent.status().ToString();
+    return agent.ok() ? std::move(*agent) : nullptr;
+  };
+  auto first = make_agent("host-n1");
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->PutKdk("native1", kdk.span(), false).ok());
+  EXPECT_EQ(first->keys().size(), 0u);
+
+  VmSpec s = Spec("nat01", true);
+  s.key = KeyRef{"native1", ""};  // no key id: the agent makes one
+  auto vm = first->CreateVm(s);
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  ASSERT_TRUE(vm->key.has_value());
+  EXPECT_EQ(vm->key->provider, "native1");
+  EXPECT_EQ(vm->key->key_id.size(), 36u) << vm->key->key_id;  // a UUID
+  for (const DiskInfo& d : vm->disks) EXPECT_EQ(d.key, vm->key);
+  EXPECT_TRUE(first->keys().Contains(*vm->key));  // derived, then cached
+  auto open = first->OpenVm("nat01");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_EQ(QemuIo(open->disks[0].nbd_uri, "write -P 0x3c 0 1M").find("FAILED"), std::string::npos);
+  ASSERT_TRUE(first->CloseVm("nat01").ok());
+  // The disk is encrypted with exactly the derived KEK.
+  auto kek = DeriveNativeKek(kdk, "native1", vm->key->key_id);
+  ASSERT_TRUE(kek.ok());
+  EXPECT_EQ(ReadDisk(vm->disks[0].file, *kek, 4096, 2), "\x3c\x3c");
+  // A second VM gets another key id.
+  s.name = "nat02";
+  auto vm2 = first->CreateVm(s);
+  ASSERT_TRUE(vm2.ok()) << vm2.status().ToString();
+  EXPECT_NE(vm2->key->key_id, vm->key->key_id);
+  first.reset();
+
+  auto second = make_agent("host-n2");
+  ASSERT_NE(second, nullptr);
+  auto locked = second->OpenVm("nat01");
+  EXPECT_EQ(locked.status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(second->PutKdk("native1", kdk.span(), false).ok());
+  open = second->OpenVm("nat01");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_NE(QemuIo(open->disks[0].nbd_uri, "read -P 0x3c 0 1M").find("read 1048576/1048576"),
+            std::string::npos);
+  ASSERT_TRUE(second->CloseVm("nat01").ok());
+
+  // Removing the KDK wipes it and every KEK of the provider.
+  ASSERT_TRUE(second->keys().Put({"native1", "pushed"}, kek1_.span()).ok());
+  ASSERT_TRUE(second->keys().Put(k1_, kek1_.span()).ok());
+  ASSERT_TRUE(second->RemoveKdk("native1").ok());
+  EXPECT_TRUE(second->ListKdks().empty());
+  EXPECT_EQ(second->keys().size(), 1u);  // only the other provider's key is left
+  EXPECT_TRUE(second->keys().Contains(k1_));
+  auto gone = second->OpenVm("nat01");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(
+      gone.status().message().find("key not found: provider native1, key id " + vm->key->key_id),
+      std::string::npos)
+      << gone.status().message();
+  EXPECT_EQ(second->RemoveKdk("native1").code(), StatusCode::kNotFound);
+  // And no new native key can be made.
+  s.name = "nat03";
+  auto refused = second->CreateVm(s);
+  EXPECT_EQ(refused.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(refused.status().message().find("no key derivation key for native key provider "
+                                            "native1"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(fs::exists(dir_ / "data" / "nat03"));
+}
+
+TEST_F(HostAgentTest, EncryptAndRekeyWithNewNativeKeys) {
+  const SecretBytes kdk = *crypto::RandomSecret(32);
+  ASSERT_TRUE(agent_->PutKdk("native1", kdk.span(), false).ok());
+  ASSERT_TRUE(agent_->CreateVm(Spec("plain01", false)).ok());
+  auto enc = agent_->EncryptVm("plain01", {"native1", ""});
+  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  ASSERT_TRUE(enc->key.has_value());
+  EXPECT_EQ(enc->key->provider, "native1");
+  EXPECT_FALSE(enc->key->key_id.empty());
+  // Run again without a key id, it resumes with the VM's key.
+  auto again = agent_->EncryptVm("plain01", {"native1", ""});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->key, enc->key);
+  // A shallow rekey to a new native key.
+  auto rekeyed = agent_->ShallowRekey("plain01", {"native1", ""});
+  ASSERT_TRUE(rekeyed.ok()) << rekeyed.status().ToString();
+  EXPECT_EQ(rekeyed->key->provider, "native1");
+  EXPECT_NE(rekeyed->key, enc->key);
+  for (const DiskInfo& d : rekeyed->disks) EXPECT_EQ(d.key, rekeyed->key);
+  // Without a KDK for the provider, an empty key id is refused.
+  ASSERT_TRUE(agent_->CreateVm(Spec("plain02", false)).ok());
+  EXPECT_EQ(agent_->EncryptVm("plain02", {"kms1", ""}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(HostAgentTest, AReplacedKdkDropsTheKeksDerivedFromTheOldOne) {
+  const SecretBytes kdk_a = *crypto::RandomSecret(32), kdk_b = *crypto::RandomSecret(32);
+  ASSERT_TRUE(agent_->PutKdk("native1", kdk_a.span(), false).ok());
+  VmSpec s = Spec("rot01", true);
+  s.key = KeyRef{"native1", "fixed-id"};
+  ASSERT_TRUE(agent_->CreateVm(s).ok());
+  ASSERT_TRUE(agent_->keys().Contains(*s.key));
+  // The same KDK again keeps the cache; another KDK empties it for native1.
+  ASSERT_TRUE(agent_->PutKdk("native1", kdk_a.span(), false).ok());
+  EXPECT_TRUE(agent_->keys().Contains(*s.key));
+  ASSERT_TRUE(agent_->PutKdk("native1", kdk_b.span(), false).ok());
+  EXPECT_FALSE(agent_->keys().Contains(*s.key));
+  EXPECT_TRUE(agent_->keys().Contains(k1_));
+  // The KEK derived from the new KDK does not open the VM.
+  auto open = agent_->OpenVm("rot01");
+  EXPECT_EQ(open.status().code(), StatusCode::kDataLoss) << open.status().ToString();
+}
+
+TEST_F(HostAgentTest, AKdkThatRequiresATpmNeedsOne) {
+  const SecretBytes kdk = *crypto::RandomSecret(32);
+  EXPECT_FALSE(agent_->has_tpm());
+  Status s = agent_->PutKdk("sealed1", kdk.span(), true);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "host host-a has no TPM; native key provider sealed1 requires one");
+  EXPECT_TRUE(agent_->ListKdks().empty());
+  EXPECT_EQ(agent_->PutKdk("bad|name", kdk.span(), false).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(agent_->PutKdk("short", kdk.span().first(16), false).code(),
+            StatusCode::kInvalidArgument);
+
+  // A host whose config names a TPM device (a file standing in for
+  // /dev/tpmrm0: the path must exist, it is not opened yet).
+  HostConfig c = agent_->config();
+  c.name = "host-t";
+  c.run_dir = (dir_ / "run-t").string();
+  c.tpm_device = (dir_ / "missing-tpm").string();
+  auto missing = HostAgent::Create(c);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing-tpm"), std::string::npos);
+  c.tpm_device = (dir_ / "tpmrm0").string();
+  ASSERT_TRUE(WriteFileAtomic(c.tpm_device, AsBytes(""), 0600).ok());
+  auto with_tpm = HostAgent::Create(c);
+  ASSERT_TRUE(with_tpm.ok()) << with_tpm.status().ToString();
+  EXPECT_TRUE((*with_tpm)->has_tpm());
+  ASSERT_TRUE((*with_tpm)->PutKdk("sealed1", kdk.span(), true).ok());
+  ASSERT_TRUE((*with_tpm)->PutKdk("open1", kdk.span(), false).ok());
+  auto kdks = (*with_tpm)->ListKdks();
+  ASSERT_EQ(kdks.size(), 2u);
+  EXPECT_EQ(kdks[0].provider, "open1");
+  EXPECT_FALSE(kdks[0].tpm_required);
+  EXPECT_EQ(kdks[1].provider, "sealed1");
+  EXPECT_TRUE(kdks[1].tpm_required);
 }
 
 }  // namespace

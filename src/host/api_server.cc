@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "src/host/agent_json.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/secret_bytes.h"
 #include "vmcrypt/crypto/openssl.h"
@@ -53,31 +54,17 @@ void Fail(httplib::Response& res, const Status& s) {
   Reply(res, HttpStatusFor(s), {{"error", s.message()}, {"code", StatusCodeName(s.code())}});
 }
 
-json ToJson(const KeyRef& k) { return {{"provider", k.provider}, {"key_id", k.key_id}}; }
-
-json ToJson(const VmInfo& vm) {
-  json disks = json::array();
-  for (const DiskInfo& d : vm.disks) {
-    json j = {{"name", d.name}, {"file", d.file}, {"size", d.size}, {"encrypted", d.encrypted}};
-    j["key"] = d.key ? ToJson(*d.key) : json(nullptr);
-    if (!d.nbd_uri.empty()) j["nbd_uri"] = d.nbd_uri;
-    disks.push_back(std::move(j));
-  }
-  return {{"name", vm.name},
-          {"encrypted", vm.encrypted},
-          {"key", vm.key ? ToJson(*vm.key) : json(nullptr)},
-          {"vtpm", vm.vtpm},
-          {"open", vm.open},
-          {"disks", disks}};
-}
-
-// {"provider": P, "key_id": K} from a body, or an error.
-Result<KeyRef> KeyOf(const json& body) {
-  if (!body.contains("provider") || !body["provider"].is_string() || !body.contains("key_id") ||
-      !body["key_id"].is_string()) {
+// {"provider": P, "key_id": K} from a body, or an error. With
+// `new_native_key`, "key_id" may be left out: an empty key id, which asks the
+// agent for a new key of native provider P (HostAgent::ResolveKey).
+Result<KeyRef> KeyOf(const json& body, bool new_native_key = false) {
+  const bool has_id = body.contains("key_id") && body["key_id"].is_string();
+  const bool id_ok = has_id || (new_native_key && !body.contains("key_id"));
+  if (!body.contains("provider") || !body["provider"].is_string() || !id_ok) {
     return InvalidArgumentError("give the key as \"provider\" and \"key_id\" (strings)");
   }
-  return KeyRef{body["provider"].get<std::string>(), body["key_id"].get<std::string>()};
+  return KeyRef{body["provider"].get<std::string>(),
+                has_id ? body["key_id"].get<std::string>() : std::string()};
 }
 
 void ReplyVm(httplib::Response& res, const Result<VmInfo>& vm, int status = 200) {
@@ -140,9 +127,64 @@ int HostApiServer::Impl::Verify(int preverify_ok, X509_STORE_CTX* store_ctx) {
 void HostApiServer::Impl::Routes() {
   HostAgent& a = *agent;
   http->Get("/v1/status", [&a](const httplib::Request&, httplib::Response& res) {
-    Reply(
-        res, 200,
-        {{"name", a.config().name}, {"product", "vmcrypt host agent"}, {"keys", a.keys().size()}});
+    Reply(res, 200, StatusJson(a));
+  });
+  // Host encryption mode: the host key by reference, never bytes.
+  http->Get("/v1/encryption-mode", [&a](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, ToJson(a.encryption_mode()));
+  });
+  http->Put("/v1/encryption-mode", [&a](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    auto key = KeyOf(*body);
+    if (!key.ok()) return Fail(res, key.status());
+    auto mode = a.EnableEncryptionMode(*key);
+    if (!mode.ok()) return Fail(res, mode.status());
+    Reply(res, 200, ToJson(*mode));
+  });
+  http->Delete("/v1/encryption-mode", [&a](const httplib::Request&, httplib::Response& res) {
+    Fail(res, a.DisableEncryptionMode());
+  });
+  http->Post("/v1/support-bundle", [&a](const httplib::Request&, httplib::Response& res) {
+    auto bundle = a.WriteSupportBundle();
+    if (!bundle.ok()) return Fail(res, bundle.status());
+    Reply(res, 200, {{"file", bundle->file}, {"size", bundle->size}});
+  });
+  // Native key providers' KDKs: names and TPM requirement only, never bytes.
+  http->Get("/v1/kdks", [&a](const httplib::Request&, httplib::Response& res) {
+    json kdks = json::array();
+    for (const KdkInfo& k : a.ListKdks()) {
+      kdks.push_back({{"provider", k.provider}, {"tpm_required", k.tpm_required}});
+    }
+    Reply(res, 200, {{"kdks", kdks}});
+  });
+  // PUT a KDK: {"kdk": "<base64 of 32 bytes>", "tpm_required": bool}.
+  http->Put(R"(/v1/kdks/([^/]+))", [&a](const httplib::Request& req, httplib::Response& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    const std::string provider = req.matches[1];
+    if (!(*body)["kdk"].is_string()) {
+      return Fail(res, InvalidArgumentError("\"kdk\" (base64) is missing"));
+    }
+    const json tpm = body->value("tpm_required", json(false));
+    if (!tpm.is_boolean()) {
+      return Fail(res, InvalidArgumentError("\"tpm_required\" is true or false"));
+    }
+    const bool tpm_required = tpm.get<bool>();
+    std::string& text = (*body)["kdk"].get_ref<std::string&>();
+    auto bytes = Base64Decode(text);
+    internal::SecureWipe(text.data(), text.size());
+    if (!bytes.ok()) return Fail(res, InvalidArgumentError("\"kdk\" is not base64"));
+    Status s = a.PutKdk(provider, *bytes, tpm_required);
+    internal::SecureWipe(bytes->data(), bytes->size());
+    if (!s.ok()) return Fail(res, s);
+    Reply(res, 200, {{"provider", provider}, {"tpm_required", tpm_required}});
+  });
+  http->Delete(R"(/v1/kdks/([^/]+))", [&a](const httplib::Request& req, httplib::Response& res) {
+    const std::string provider = req.matches[1];
+    Status s = a.RemoveKdk(provider);
+    if (!s.ok()) return Fail(res, s);
+    Reply(res, 200, {{"deleted", provider}});
   });
   http->Get("/v1/keys", [&a](const httplib::Request&, httplib::Response& res) {
     json keys = json::array();
@@ -203,7 +245,7 @@ void HostApiServer::Impl::Routes() {
     spec.encrypted = body->value("encrypted", false);
     spec.vtpm = body->value("vtpm", false);
     if (body->contains("provider")) {
-      auto key = KeyOf(*body);
+      auto key = KeyOf(*body, /*new_native_key=*/true);
       if (!key.ok()) return Fail(res, key.status());
       spec.key = *key;
     }
@@ -227,7 +269,7 @@ void HostApiServer::Impl::Routes() {
           return Fail(res, InvalidArgumentError("the request body must be a JSON object"));
         }
         if (op == "encrypt") {
-          auto key = KeyOf(body);
+          auto key = KeyOf(body, /*new_native_key=*/true);
           if (!key.ok()) return Fail(res, key.status());
           return ReplyVm(res, a.EncryptVm(name, *key));
         }
@@ -243,7 +285,7 @@ void HostApiServer::Impl::Routes() {
         if (mode != "shallow") {
           return Fail(res, InvalidArgumentError("rekey \"mode\" is \"shallow\" or \"deep\""));
         }
-        auto key = KeyOf(body);
+        auto key = KeyOf(body, /*new_native_key=*/true);
         if (!key.ok()) return Fail(res, key.status());
         ReplyVm(res, a.ShallowRekey(name, *key));
       });

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -190,6 +191,141 @@ TEST_F(HostApiTest, OnlyTrustedControlPlanesGetIn) {
   auto pinned = Client("rogue.crt", "rogue.key")->Get("/v1/status");
   ASSERT_TRUE(pinned) << httplib::to_string(pinned.error());
   EXPECT_EQ(pinned->status, 200);
+}
+
+// Native key providers over the API: a KDK is pushed, listed by name only,
+// makes encrypted VMs with key ids of the host's own, and is wiped again.
+TEST_F(HostApiTest, KdksArePushedUsedListedWithoutBytesAndRemoved) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto c = Client();
+  SecretBytes kdk = *crypto::RandomSecret(32);
+  const std::string b64 = Base64Encode(kdk.span());
+  std::string hex_upper = HexEncode(kdk.span());
+  for (char& ch : hex_upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto no_key_bytes = [&](const std::string& text) {
+    EXPECT_EQ(text.find(b64), std::string::npos) << text;
+    EXPECT_EQ(text.find(HexEncode(kdk.span())), std::string::npos) << text;
+    EXPECT_EQ(text.find(hex_upper), std::string::npos) << text;
+  };
+
+  auto put = c->Put("/v1/kdks/native1", json{{"kdk", b64}}.dump(), "application/json");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 200) << put->body;
+  no_key_bytes(put->body);
+  // A provider that requires a TPM is refused by a host without one.
+  auto tpm = c->Put("/v1/kdks/sealed1", json{{"kdk", b64}, {"tpm_required", true}}.dump(),
+                    "application/json");
+  ASSERT_TRUE(tpm);
+  EXPECT_EQ(tpm->status, 409);
+  EXPECT_EQ(json::parse(tpm->body)["error"],
+            "host esx-test has no TPM; native key provider sealed1 requires one");
+  auto bad = c->Put("/v1/kdks/native2", json{{"kdk", "AAAA"}}.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("32 bytes, not 3"), std::string::npos) << bad->body;
+
+  auto list = c->Get("/v1/kdks");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(json::parse(list->body),
+            json::parse(R"({"kdks":[{"provider":"native1","tpm_required":false}]})"));
+  no_key_bytes(list->body);
+  auto status = c->Get("/v1/status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(json::parse(status->body)["tpm"], false);
+  EXPECT_EQ(json::parse(status->body)["kdks"], 1);
+  no_key_bytes(status->body);
+
+  // An encrypted VM with the provider and no key id: the host makes the key.
+  auto made =
+      c->Post("/v1/vms", R"({"name":"n1","disks":[1048576],"encrypted":true,"provider":"native1"})",
+              "application/json");
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  const json vm = json::parse(made->body);
+  EXPECT_EQ(vm["key"]["provider"], "native1");
+  const std::string key_id = vm["key"]["key_id"].get<std::string>();
+  EXPECT_EQ(key_id.size(), 36u);
+  auto keys = c->Get("/v1/keys");
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(json::parse(keys->body)["keys"][0]["key_id"], key_id);  // derived and cached
+  no_key_bytes(keys->body);
+  auto plain = c->Post("/v1/vms", R"({"name":"n2","disks":[1048576]})", "application/json");
+  ASSERT_TRUE(plain);
+  ASSERT_EQ(plain->status, 201) << plain->body;
+  auto enc = c->Post("/v1/vms/n2/encrypt", R"({"provider":"native1"})", "application/json");
+  ASSERT_TRUE(enc);
+  ASSERT_EQ(enc->status, 200) << enc->body;
+  EXPECT_NE(json::parse(enc->body)["key"]["key_id"], key_id);
+  auto opened = c->Post("/v1/vms/n1/open", "", "application/json");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->status, 200) << opened->body;
+  ASSERT_EQ(c->Post("/v1/vms/n1/close", "", "application/json")->status, 200);
+
+  auto del = c->Delete("/v1/kdks/native1");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(agent_->keys().size(), 0u);  // the derived KEKs went with it
+  auto locked = c->Post("/v1/vms/n1/open", "", "application/json");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 404);
+  EXPECT_NE(locked->body.find("key not found: provider native1, key id " + key_id),
+            std::string::npos)
+      << locked->body;
+  auto again = c->Delete("/v1/kdks/native1");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404);
+  auto none = c->Get("/v1/kdks");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(json::parse(none->body), json::parse(R"({"kdks":[]})"));
+  no_key_bytes(log());
+}
+
+// `host init --trust-fingerprint`: the fingerprint lands in host.toml and
+// that client certificate gets in; a malformed one is refused up front.
+TEST_F(HostApiTest, InitWritesTrustedFingerprints) {
+  auto ca = kms::CertificateAuthority::Create("center CA", 30);
+  ASSERT_TRUE(ca.ok());
+  kms::CertSpec spec;
+  spec.common_name = "center";
+  spec.client_auth = true;
+  auto issued = ca->Issue(spec);
+  ASSERT_TRUE(issued.ok());
+  auto info = kms::DescribeCertificate(issued->cert_pem);
+  ASSERT_TRUE(info.ok());
+  std::string lower = info->sha256_fingerprint;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+
+  HostInitOptions init;
+  init.dir = P("second");
+  init.trusted_fingerprints = {"AB:CD"};
+  auto refused = InitHostDirectory(init);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("\"AB:CD\" is not a SHA-256 certificate fingerprint"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(fs::exists(P("second/host.toml")));
+  init.trusted_fingerprints = {lower};
+  ASSERT_TRUE(InitHostDirectory(init).ok());
+  auto config = LoadHostConfig(P("second/host.toml"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->trusted_fingerprints, std::vector<std::string>{info->sha256_fingerprint});
+  EXPECT_EQ(config->tpm_device, "");
+
+  ASSERT_TRUE(WriteFileAtomic(P("center.crt"), AsBytes(issued->cert_pem), 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(P("center.key"), issued->key_pem.span(), 0600).ok());
+  config->listen = "127.0.0.1:0";
+  auto agent = HostAgent::Create(*config);
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  agent_ = std::move(*agent);
+  auto server = HostApiServer::Start(agent_.get(), nullptr);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  server_ = std::move(*server);
+  httplib::SSLClient c("127.0.0.1", server_->port(), P("center.crt"), P("center.key"));
+  c.set_ca_cert_path(P("second/ca.crt").c_str());
+  c.enable_server_certificate_verification(true);
+  auto r = c.Get("/v1/status");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "vmcrypt/base/encoding.h"
@@ -32,7 +33,33 @@ Status MakeDir(const std::string& path, mode_t mode) {
   return OkStatus();
 }
 
-std::string ConfigText(const HostInitOptions& o) {
+// "AB:CD:..." (32 upper-case hex pairs) from `fp` in either case, or an
+// error naming it.
+Result<std::string> NormalizeFingerprint(const std::string& fp) {
+  std::string out;
+  bool ok = fp.size() == 32 * 3 - 1;
+  for (size_t i = 0; ok && i < fp.size(); ++i) {
+    const char c = fp[i];
+    if (i % 3 == 2) {
+      ok = c == ':';
+    } else {
+      ok = std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    }
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (!ok) {
+    return InvalidArgumentError("\"" + fp +
+                                "\" is not a SHA-256 certificate fingerprint (32 hex pairs joined "
+                                "by colons, \"AB:CD:...\")");
+  }
+  return out;
+}
+
+std::string ConfigText(const HostInitOptions& o, const std::vector<std::string>& fingerprints) {
+  std::string fps;
+  for (const std::string& fp : fingerprints) {
+    fps += (fps.empty() ? "\"" : ", \"") + fp + "\"";
+  }
   return "# vmcrypt host agent configuration (docs/host.md).\n"
          "[host]\n"
          "name = \"" +
@@ -45,12 +72,19 @@ std::string ConfigText(const HostInitOptions& o) {
          "# Control-plane clients: a certificate issued by this CA...\n"
          "client_ca = \"ca.crt\"\n"
          "# ...or one of these SHA-256 fingerprints (\"AB:CD:...\").\n"
-         "trusted_fingerprints = []\n"
+         "trusted_fingerprints = [" +
+         fps +
+         "]\n"
          "# VM home directories, and the NBD sockets of open VMs.\n"
          "data_dir = \"data\"\n"
          "run_dir = \"run\"\n"
+         "# The agent's state: the host key reference (ids only) and support bundles.\n"
+         "state_dir = \"state\"\n"
          "# Keys held in locked memory at most.\n"
-         "key_cache_size = 4096\n";
+         "key_cache_size = 4096\n"
+         "# The host's TPM, e.g. \"/dev/tpmrm0\" (empty: none). Native key providers\n"
+         "# that require a TPM are refused without one.\n"
+         "tpm_device = \"\"\n";
 }
 
 }  // namespace
@@ -88,16 +122,23 @@ Result<HostConfig> LoadHostConfig(const std::string& path) {
   }
   c.data_dir = Resolve(dir, str("data_dir", "data"));
   c.run_dir = Resolve(dir, str("run_dir", "run"));
+  c.state_dir = Resolve(dir, str("state_dir", "state"));
   const int64_t cache = t["host"]["key_cache_size"].value_or(int64_t{4096});
   if (cache < 1 || cache > 1000000) {
     return InvalidArgumentError(path + ": host.key_cache_size must be 1 - 1000000");
   }
   c.key_cache_size = static_cast<size_t>(cache);
+  c.tpm_device = Resolve(dir, str("tpm_device", ""));
   return c;
 }
 
 Result<std::vector<std::string>> InitHostDirectory(const HostInitOptions& o) {
   if (o.dir.empty()) return InvalidArgumentError("no folder given (--dir)");
+  std::vector<std::string> fingerprints;
+  for (const std::string& fp : o.trusted_fingerprints) {
+    ASSIGN_OR_RETURN(std::string normal, NormalizeFingerprint(fp));
+    fingerprints.push_back(std::move(normal));
+  }
   struct stat st;
   for (const char* f : {"host.toml", "ca.key", "host.key"}) {
     if (stat((o.dir + "/" + f).c_str(), &st) == 0) {
@@ -108,6 +149,7 @@ Result<std::vector<std::string>> InitHostDirectory(const HostInitOptions& o) {
   RETURN_IF_ERROR(MakeDir(o.dir + "/clients", 0750));
   RETURN_IF_ERROR(MakeDir(o.dir + "/data", 0700));
   RETURN_IF_ERROR(MakeDir(o.dir + "/run", 0700));
+  RETURN_IF_ERROR(MakeDir(o.dir + "/state", 0700));
   std::vector<std::string> files;
   auto write_pair = [&](const std::string& base, const kms::IssuedCertificate& c) -> Status {
     RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/" + base + ".crt", AsBytes(c.cert_pem), 0644));
@@ -141,7 +183,8 @@ Result<std::vector<std::string>> InitHostDirectory(const HostInitOptions& o) {
   ASSIGN_OR_RETURN(kms::IssuedCertificate admin_cert, ca.Issue(admin));
   RETURN_IF_ERROR(write_pair("clients/admin", admin_cert));
 
-  RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/host.toml", AsBytes(ConfigText(o)), 0640));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(o.dir + "/host.toml", AsBytes(ConfigText(o, fingerprints)), 0640));
   files.push_back("host.toml");
   return files;
 }

@@ -122,6 +122,12 @@ Status DisableCoreDumps() {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
     return InternalError(std::string("prctl(PR_SET_DUMPABLE, 0): ") + std::strerror(errno));
   }
+  // A zero core size limit too: PR_SET_DUMPABLE alone still lets the kernel
+  // dump for root when fs.suid_dumpable = 2.
+  const rlimit none{0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0) {
+    return InternalError(std::string("setrlimit(RLIMIT_CORE, 0): ") + std::strerror(errno));
+  }
   return OkStatus();
 }
 

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Center end to end with real processes on 127.0.0.1: two KMS processes of
+# one cluster (sharing a store), `vmcrypt center serve`, two host agents
+# sharing a datastore, and the `vmcrypt` client commands. Shows (issue 5):
+# encrypt on host 1, write through NBD, open on host 2 and read the same
+# data; a restarted host gets its KEK pushed again; with the key servers
+# down the VM is locked and the events say why; a second KMS takes over;
+# shallow and deep rekey and decrypt keep the data; privileges; center's
+# files hold no key bytes.
+# Usage: center_e2e_test.sh VMCRYPT
+set -uo pipefail
+VMCRYPT=$1
+for tool in qemu-io openssl python3; do
+  command -v $tool > /dev/null || { echo "missing $tool: apt-get install ${tool/qemu-io/qemu-utils}"; exit 1; }
+done
+TMP=$(mktemp -d)
+declare -A PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
+  wait 2> /dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# start NAME LOG PATTERN CMD...: runs CMD in the background, waits for
+# PATTERN's port in LOG, sets PORT.
+start() {
+  local name=$1 log=$2 pattern=$3
+  shift 3
+  : > "$log"
+  "$@" 2>> "$log" > /dev/null &
+  PIDS[$name]=$!
+  PORT=""
+  for _ in $(seq 150); do
+    PORT=$(sed -n "s|.*$pattern\([0-9][0-9]*\).*|\1|p" "$log" | tail -1)
+    [ -n "$PORT" ] && return 0
+    kill -0 "${PIDS[$name]}" 2> /dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL: $name did not start:"; cat "$log"; exit 1
+}
+stop() { kill "${PIDS[$1]}" 2> /dev/null; wait "${PIDS[$1]}" 2> /dev/null; unset "PIDS[$1]"; }
+
+# --- set-up: center, two KMS processes on one store, two hosts ---------------
+"$VMCRYPT" center init --dir "$TMP/center" > "$TMP/center-init.out" 2>&1 || { cat "$TMP/center-init.out"; exit 1; }
+TOKEN=$(grep -o 'vmc_[A-Za-z0-9_-]*' "$TMP/center-init.out" | head -1)
+FP=$(grep -o -- '--trust-fingerprint [0-9A-F:]*' "$TMP/center-init.out" | awk '{print $2}')
+check "center init prints a token and its client fingerprint" '[ -n "$TOKEN" ] && [ -n "$FP" ]'
+check "center's keys are 0600" '[ "$(stat -c %a "$TMP/center/root.key")" = 600 ] && [ "$(stat -c %a "$TMP/center/client.key")" = 600 ]'
+
+"$VMCRYPT" kms init --dir "$TMP/kms" > /dev/null 2>&1
+start kms1 "$TMP/kms1.log" 'listening on 127.0.0.1:' "$VMCRYPT" kms serve --config "$TMP/kms/kms.toml" --listen 127.0.0.1:0
+KMS1=$PORT
+start kms2 "$TMP/kms2.log" 'listening on 127.0.0.1:' "$VMCRYPT" kms serve --config "$TMP/kms/kms.toml" --listen 127.0.0.1:0
+KMS2=$PORT
+
+mkdir -p "$TMP/datastore"
+for h in 1 2; do
+  "$VMCRYPT" host init --dir "$TMP/h$h" --name host$h --trust-fingerprint "$FP" > /dev/null 2>&1
+  sed -i "s|^data_dir = .*|data_dir = \"$TMP/datastore\"|" "$TMP/h$h/host.toml"
+done
+start_host() {
+  start host$1 "$TMP/host$1.log" 'listening on 127.0.0.1:' "$VMCRYPT" host serve --config "$TMP/h$1/host.toml" --listen "127.0.0.1:${2:-0}"
+}
+start_host 1; H1=$PORT
+start_host 2; H2=$PORT
+start center "$TMP/center.log" 'listening on https://127.0.0.1:' "$VMCRYPT" center serve --config "$TMP/center/center.toml" --listen 127.0.0.1:0
+export VMCRYPT_CENTER=https://127.0.0.1:$PORT VMCRYPT_TOKEN=$TOKEN VMCRYPT_CA=$TMP/center/ca.crt
+V() { "$VMCRYPT" "$@"; }
+
+check "about answers with the token" 'V about --json | grep -q "\"user\": *\"admin\""'
+check "a wrong token is refused" '! VMCRYPT_TOKEN=vmc_wrong V about > /dev/null 2>&1'
+
+V cluster add c1 > /dev/null
+for h in 1 2; do
+  port_var=H$h
+  hfp=$(openssl x509 -in "$TMP/h$h/host.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+  check "add host$h by address and fingerprint" 'V host add host$h --address 127.0.0.1:${!port_var} --fingerprint $hfp --cluster c1 > /dev/null'
+done
+check "a host with the wrong fingerprint is refused" \
+  '! V host add bad --address 127.0.0.1:$H1 --fingerprint $(openssl x509 -in "$TMP/center/ca.crt" -noout -fingerprint -sha256 | cut -d= -f2) --cluster c1 > "$TMP/bad.out" 2>&1 && grep -qi "fingerprint" "$TMP/bad.out"'
+
+# The standard provider: both KMS processes, trust set-up as vCenter does it.
+check "add the standard provider" 'V provider add kms --server 127.0.0.1:$KMS1 --server 127.0.0.1:$KMS2 > /dev/null'
+check "pin the key servers' certificate" 'V provider trust kms --fetch > /dev/null'
+check "make a self-signed client certificate" 'V provider trust kms --self-signed --out "$TMP/center-kms.crt" > /dev/null && [ -s "$TMP/center-kms.crt" ]'
+"$VMCRYPT" kms client add --config "$TMP/kms/kms.toml" --name center --cert "$TMP/center-kms.crt" > /dev/null
+check "the provider is the default" 'V provider list --json | grep -q "\"default\": *true"'
+stop kms2   # KMS 2 stays down until the failover step
+
+# --- encrypt on host 1, write, open on host 2, read -------------------------
+check "create an encrypted VM with two disks on host1" 'V vm create vm1 --disk 16M --disk 8M --host host1 --policy encrypted > "$TMP/create.out" 2>&1'
+V vm show vm1 --json > "$TMP/vm1.json"
+check "the VM and both disks are encrypted" '[ "$(json "d[\"encrypted\"] and all(x[\"encrypted\"] for x in d[\"disks\"])" < "$TMP/vm1.json")" = True ]'
+KEY_ID=$(json 'd["key"]["key_id"]' < "$TMP/vm1.json")
+check "the VM's key comes from provider kms" '[ "$(json "d[\"key\"][\"provider\"]" < "$TMP/vm1.json")" = kms ] && [ -n "$KEY_ID" ]'
+
+uri() { json "[x['nbd_uri'] for x in d['disks'] if x['name']=='$2'][0]" < "$1"; }
+V vm open vm1 --json > "$TMP/open1.json"
+U0=$(uri "$TMP/open1.json" disk0); U1=$(uri "$TMP/open1.json" disk1)
+check "write through NBD on host1" 'qemu-io -f raw -c "write -P 0x5a 0 1M" -c "write -P 0x17 3M 64k" "$U0" > /dev/null && qemu-io -f raw -c "write -P 0x33 0 512k" "$U1" > /dev/null'
+readback() {  # checks the patterns through the VM's current NBD URIs
+  local u0 u1
+  u0=$(uri "$1" disk0); u1=$(uri "$1" disk1)
+  qemu-io -f raw -c "read -P 0x5a 0 1M" -c "read -P 0x17 3M 64k" "$u0" | grep -q "read 65536" &&
+    qemu-io -f raw -c "read -P 0x33 0 512k" "$u1" | grep -q "read 524288"
+}
+check "read back on host1" 'readback "$TMP/open1.json"'
+check "the disk files hold ciphertext" '! grep -q "ZZZZZZZZZZZZZZZZ" "$TMP/datastore/vm1/disk0.img"'
+V vm close vm1 > /dev/null
+check "open the VM on host2 and read the same data" 'V vm open vm1 --host host2 --json > "$TMP/open2.json" && readback "$TMP/open2.json"'
+check "the VM is placed on host2" '[ "$(V vm show vm1 --json | json "d[\"host\"]")" = host2 ]'
+V vm close vm1 > /dev/null
+
+# --- a restarted host gets its KEK again --------------------------------------
+stop host2; start_host 2 "$H2"
+check "restarted host2 holds no keys" '! grep -q "$KEY_ID" <(curl -sS --cacert "$TMP/h2/ca.crt" --cert "$TMP/h2/clients/admin.crt" --key "$TMP/h2/clients/admin.key" https://127.0.0.1:$H2/v1/keys)'
+check "opening pushes the KEK again" 'V vm open vm1 --json > "$TMP/open3.json" && readback "$TMP/open3.json"'
+V vm close vm1 > /dev/null
+
+# --- key servers down: locked VM and events; failover to KMS 2 ----------------
+stop kms1
+stop host2; start_host 2 "$H2"
+check "with every key server down, opening fails" '! V vm open vm1 > "$TMP/locked.out" 2>&1'
+check "the error says the key server is unreachable" 'grep -qi "unreachable" "$TMP/locked.out"'
+V events --json > "$TMP/events.json"
+check "event: key server unreachable, with provider" 'json "any(e[\"type\"]==\"kms.unreachable\" and e[\"provider\"]==\"kms\" for e in d[\"events\"])" < "$TMP/events.json" | grep -q True'
+check "event: VM locked, with its key id" 'json "any(e[\"type\"]==\"vm.locked\" and e[\"key_id\"]==\"$KEY_ID\" for e in d[\"events\"])" < "$TMP/events.json" | grep -q True'
+check "the VM is reported locked" '[ "$(V vm show vm1 --json | json "d[\"locked\"]")" = True ]'
+check "an alarm is raised" 'V alarms --json | grep -q "vm.locked"'
+start kms2 "$TMP/kms2b.log" 'listening on 127.0.0.1:' "$VMCRYPT" kms serve --config "$TMP/kms/kms.toml" --listen 127.0.0.1:$KMS2
+check "failover: the second key server serves the key" 'V vm open vm1 --json > "$TMP/open4.json" && readback "$TMP/open4.json"'
+check "the VM is unlocked and its alarm cleared" '[ "$(V vm show vm1 --json | json "d[\"locked\"]")" = False ] && ! V alarms --json | grep -q "vm.locked"'
+V vm close vm1 > /dev/null
+
+# --- rekey and decrypt keep the data -----------------------------------------------
+check "shallow rekey" 'V vm rekey vm1 --shallow > /dev/null'
+NEW_KEY=$(V vm show vm1 --json | json 'd["key"]["key_id"]')
+check "shallow rekey changed the KEK" '[ -n "$NEW_KEY" ] && [ "$NEW_KEY" != "$KEY_ID" ]'
+check "data intact after shallow rekey" 'V vm open vm1 --json > "$TMP/o5.json" && readback "$TMP/o5.json"'
+check "deep rekey of the open VM" 'V vm rekey vm1 --deep > /dev/null'
+check "data intact after deep rekey" 'readback "$TMP/o5.json"'
+V vm close vm1 > /dev/null
+check "keys status lists the VM's key as available" 'V keys status --json | json "any(k[\"key_id\"]==\"$NEW_KEY\" and k[\"state\"]==\"available\" and \"vm1\" in k[\"vms\"] for k in d[\"keys\"])" | grep -q True'
+
+# --- privileges ---------------------------------------------------------------------
+BOB=$(V user add bob --role NoCryptoAdmin --json | json 'd["token"]')
+B() { VMCRYPT_TOKEN=$BOB "$VMCRYPT" "$@"; }
+check "no-crypto admin cannot decrypt" '! B vm decrypt vm1 > "$TMP/bob1.out" 2>&1 && grep -q "Cryptographer.Decrypt" "$TMP/bob1.out"'
+check "no-crypto admin cannot see keys" '! B keys status > /dev/null 2>&1 && B vm show vm1 --json | grep -q "(hidden)" && ! B vm show vm1 --json | grep -q "$NEW_KEY"'
+check "no-crypto admin cannot create an encrypted VM" '! B vm create vm3 --disk 4M --policy encrypted > /dev/null 2>&1'
+check "no-crypto admin manages VMs otherwise" 'B vm create vm2 --disk 4M --policy none > /dev/null && B vm open vm2 > /dev/null && B vm close vm2 > /dev/null'
+check "no-crypto admin cannot encrypt (lacks Cryptographer.Encrypt)" '! B vm encrypt vm2 > "$TMP/bob2.out" 2>&1 && grep -q "Cryptographer.Encrypt" "$TMP/bob2.out"'
+check "the admin encrypts vm2" 'V vm encrypt vm2 > /dev/null && [ "$(V vm show vm2 --json | json "d[\"encrypted\"]")" = True ]'
+
+# --- decrypt ---------------------------------------------------------------------
+check "decrypt vm1" 'V vm decrypt vm1 > /dev/null'
+check "after decrypt the disks are plain" '[ "$(V vm show vm1 --json | json "any(x[\"encrypted\"] for x in d[\"disks\"]) or d[\"encrypted\"]")" = False ]'
+check "the plain disk file holds the data in clear" 'cmp -s -n 65536 <(head -c 65536 /dev/zero | tr "\0" "\132") <(head -c 65536 "$TMP/datastore/vm1/disk0.img")'
+check "data intact after decrypt" 'V vm open vm1 --json > "$TMP/o6.json" && readback "$TMP/o6.json"'
+V vm close vm1 > /dev/null
+
+# --- native key provider: hosts derive KEKs from the KDK, even with center stopped
+check "add a native key provider" 'V provider add nat --native > /dev/null'
+check "a native provider is unusable before its backup" '! V vm create nvm0 --disk 4M --policy encrypted --provider nat > "$TMP/nat0.out" 2>&1 && grep -qi "back" "$TMP/nat0.out"'
+check "export it (password-protected PKCS#12)" 'V provider export nat --password "s3cret pass" --out "$TMP/nat.p12" > /dev/null && [ -s "$TMP/nat.p12" ]'
+check "openssl reads the backup with the password" 'openssl pkcs12 -info -in "$TMP/nat.p12" -passin "pass:s3cret pass" -nokeys > "$TMP/nat.info" 2>&1'
+check "a wrong password does not open it" '! openssl pkcs12 -info -in "$TMP/nat.p12" -passin pass:wrong -nokeys > /dev/null 2>&1'
+KDK_HEX=$(grep -A1 "friendlyName: vmcrypt native key provider KDK" "$TMP/nat.info" | tail -1 | tr -d ' \n')
+check "the backup holds a 32-byte KDK" '[ ${#KDK_HEX} = 64 ]'
+check "create a VM with the native provider through center" 'V vm create nvm1 --disk 8M --host host1 --policy encrypted --provider nat > /dev/null'
+check "its key comes from the native provider" '[ "$(V vm show nvm1 --json | json "d[\"key\"][\"provider\"]")" = nat ]'
+# Center stops: host1 keeps the KDK and makes and opens encrypted VMs alone.
+stop center
+H1API() {  # METHOD PATH [JSON]: host1's API with its admin bundle
+  curl -sS --fail-with-body --cacert "$TMP/h1/ca.crt" --cert "$TMP/h1/clients/admin.crt" \
+    --key "$TMP/h1/clients/admin.key" -H 'Content-Type: application/json' -X "$1" \
+    --data "${3:-{\}}" "https://127.0.0.1:$H1$2"
+}
+check "center stopped: host1 creates an encrypted VM from the KDK" \
+  'H1API POST /v1/vms "{\"name\":\"offline1\",\"disks\":[4194304],\"encrypted\":true,\"provider\":\"nat\"}" > "$TMP/off.json" && grep -q "\"encrypted\":true" "$TMP/off.json"'
+check "center stopped: host1 opens it and data round-trips over NBD" \
+  'H1API POST /v1/vms/offline1/open > "$TMP/offo.json" && OU=$(json "d[\"disks\"][0][\"nbd_uri\"]" < "$TMP/offo.json") && qemu-io -f raw -c "write -P 0x61 0 256k" "$OU" > /dev/null && qemu-io -f raw -c "read -P 0x61 0 256k" "$OU" | grep -q "read 262144"'
+H1API POST /v1/vms/offline1/close > /dev/null
+check "center stopped: host1 opens the VM center made with the native provider" 'H1API POST /v1/vms/nvm1/open > /dev/null && H1API POST /v1/vms/nvm1/close > /dev/null'
+start center "$TMP/center2.log" 'listening on https://127.0.0.1:' "$VMCRYPT" center serve --config "$TMP/center/center.toml" --listen 127.0.0.1:0
+export VMCRYPT_CENTER=https://127.0.0.1:$PORT
+check "center restarted keeps its inventory" 'V vm list --json | grep -q nvm1'
+
+# --- center's files hold key ids, never key bytes ---------------------------------
+SECRETS="python3 $(dirname "$0")/center_secrets.py"
+kmip_get() {
+  "$VMCRYPT" kmip call --server 127.0.0.1:$KMS2 --ca "$TMP/kms/ca.crt" --cert "$TMP/kms/clients/admin.crt" \
+    --key "$TMP/kms/clients/admin.key" --show-secrets get "$1"
+}
+V vm encrypt vm1 > /dev/null  # vm1 was decrypted above: give it a home DEK again
+HOME_KEY=$(V vm show vm1 --json | json 'd["key"]["key_id"]')
+HEXES=()
+for id in "$KEY_ID" "$NEW_KEY" "$HOME_KEY"; do
+  kmip_get "$id" > "$TMP/get-$id.txt" 2>&1
+  HEXES+=("$($SECRETS kek "$TMP/get-$id.txt")")
+done
+check "the KEKs were read from the KMS for the scan" '[ ${#HEXES[2]} = 64 ] && [ ${#HEXES[0]} = 64 ]'
+DEK_HEX=$($SECRETS home-dek "$TMP/datastore/vm1/vm.json" "${HEXES[2]}")
+check "vm1's home DEK was unwrapped for the scan" '[ ${#DEK_HEX} = 64 ]'
+check "center's database and files hold no KEK, KDK or DEK bytes" '$SECRETS scan "$TMP/center" "${HEXES[@]}" "$KDK_HEX" "$DEK_HEX"'
+mkdir -p "$TMP/control" && cp "$TMP/get-$HOME_KEY.txt" "$TMP/control/"
+check "the scan does find key bytes where they are (control)" '! $SECRETS scan "$TMP/control" "${HEXES[2]}" 2> /dev/null'
+check "center's database holds the key ids" 'cat "$TMP/center/state/center.db"* | grep -aq "$HOME_KEY"'
+
+echo "center_e2e: $passed passed, $failed failed"
+[ "$failed" = 0 ]
