@@ -97,3 +97,7 @@ bash "$SRC/bench/kms-vs-pykmip.sh" "$BUILD"
 echo
 echo "== Encrypted disks (bench/disk/disk-bench.sh: XTS vs openssl speed; 1 GiB through NBD vs qemu LUKS vs nbdkit; deep rekey)"
 bash "$SRC/bench/disk/disk-bench.sh" "$BUILD"
+
+echo
+echo "== Control plane (bench/center/center-bench.sh: center vs the same work without it)"
+bash "$SRC/bench/center/center-bench.sh" "$BUILD"

@@ -164,6 +164,25 @@ check "the plain disk file holds the data in clear" 'cmp -s -n 65536 <(head -c 6
 check "data intact after decrypt" 'V vm open vm1 --json > "$TMP/o6.json" && readback "$TMP/o6.json"'
 V vm close vm1 > /dev/null
 
+# --- a key destroyed on the key server: "keys are missing"; host encryption mode
+V vm create vm5 --disk 4M --host host1 --policy encrypted > /dev/null
+K5=$(V vm show vm5 --json | json 'd["key"]["key_id"]')
+kmip_admin() {
+  "$VMCRYPT" kmip call --server 127.0.0.1:$KMS2 --ca "$TMP/kms/ca.crt" --cert "$TMP/kms/clients/admin.crt" \
+    --key "$TMP/kms/clients/admin.key" "$@"
+}
+kmip_admin revoke "$K5" --reason KeyCompromise > /dev/null 2>&1
+kmip_admin destroy "$K5" > /dev/null 2>&1
+check "keys status reports the destroyed key missing, with its VM" \
+  'V keys status --json | json "any(k[\"key_id\"]==\"$K5\" and k[\"state\"]==\"missing\" and \"vm5\" in k[\"vms\"] for k in d[\"keys\"])" | grep -q True'
+check "re-sending the VM's keys fails" '! V vm register vm5 > /dev/null 2>&1'
+check "event: keys are missing on the KMS cluster, with the key id" \
+  'V events --json | json "any(e[\"type\"]==\"key.missing\" and e[\"key_id\"]==\"$K5\" for e in d[\"events\"])" | grep -q True'
+check "host encryption mode: a host key from the default provider" \
+  'V host encrypt host1 > /dev/null && [ "$(V host show host1 --json | json "d[\"crypto_state\"]")" = safe ]'
+check "the host seals a support bundle with it" \
+  'curl -sS --fail-with-body --cacert "$TMP/h1/ca.crt" --cert "$TMP/h1/clients/admin.crt" --key "$TMP/h1/clients/admin.key" -X POST --data "{}" https://127.0.0.1:$H1/v1/support-bundle | grep -q "vmcb"'
+
 # --- native key provider: hosts derive KEKs from the KDK, even with center stopped
 check "add a native key provider" 'V provider add nat --native > /dev/null'
 check "a native provider is unusable before its backup" '! V vm create nvm0 --disk 4M --policy encrypted --provider nat > "$TMP/nat0.out" 2>&1 && grep -qi "back" "$TMP/nat0.out"'

@@ -55,8 +55,8 @@ struct CenterApiServer::Impl {
   uint16_t port = 0;
   bool stopped = false;
 
-  using Handler = std::function<Result<Json>(const Principal&, const httplib::Request&,
-                                             const Json& body)>;
+  using Handler =
+      std::function<Result<Json>(const Principal&, const httplib::Request&, const Json& body)>;
   // Authenticates, parses the body, runs `h`, replies.
   httplib::Server::Handler Wrap(Handler h) {
     return [this, h](const httplib::Request& req, httplib::Response& res) {
@@ -144,12 +144,12 @@ void CenterApiServer::Impl::Routes() {
               wait = std::clamp(wait, 0, 60);
               return c.GetTask(p, r.matches[1], std::chrono::seconds(wait));
             }));
-  http->Get("/api/v1/events", Wrap([&c](P p, R r, B) {
-              int64_t after = r.has_param("after") ? std::atoll(r.get_param_value("after").c_str())
-                                                   : 0;
-              long limit = r.has_param("limit") ? std::atol(r.get_param_value("limit").c_str()) : 1000;
-              return c.ListEvents(p, after, static_cast<size_t>(std::clamp(limit, 1L, 10000L)));
-            }));
+  http->Get(
+      "/api/v1/events", Wrap([&c](P p, R r, B) {
+        int64_t after = r.has_param("after") ? std::atoll(r.get_param_value("after").c_str()) : 0;
+        long limit = r.has_param("limit") ? std::atol(r.get_param_value("limit").c_str()) : 1000;
+        return c.ListEvents(p, after, static_cast<size_t>(std::clamp(limit, 1L, 10000L)));
+      }));
   http->Get("/api/v1/alarms", Wrap([&c](P p, R, B) { return c.ListAlarms(p); }));
 
   http->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -157,10 +157,10 @@ void CenterApiServer::Impl::Routes() {
       Fail(res, NotFoundError("no such API route: " + req.method + " " + req.path));
     }
   });
-  http->set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                 std::exception_ptr) {
-    Fail(res, InternalError("the request failed inside center"));
-  });
+  http->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        Fail(res, InternalError("the request failed inside center"));
+      });
   http->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     std::string user = res.get_header_value("X-Vmcrypt-User");
     log(req.method + " " + req.path + " -> " + std::to_string(res.status) +

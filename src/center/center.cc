@@ -29,14 +29,16 @@ std::string NowRfc3339() {
 
 Result<std::string> StringField(const Json& body, const char* key, std::string fallback) {
   if (!body.is_object() || !body.contains(key) || body[key].is_null()) return fallback;
-  if (!body[key].is_string()) return InvalidArgumentError(std::string("\"") + key + "\" must be a string");
+  if (!body[key].is_string())
+    return InvalidArgumentError(std::string("\"") + key + "\" must be a string");
   return body[key].get<std::string>();
 }
 
 Status CheckName(const std::string& what, const std::string& name) {
   bool ok = !name.empty() && name.size() <= 64 && name[0] != '.' && name[0] != '-';
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') ok = false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      ok = false;
   }
   if (!ok) {
     return InvalidArgumentError(what + " name \"" + name +
@@ -83,8 +85,10 @@ Json ProviderView(const Json& doc, const std::string& center_default) {
   for (const Json& s : doc.value("servers", Json::array())) {
     Json e = {{"address", s.value("address", "")}};
     std::string pem = s.value("pinned_cert", s.value("ca_cert", ""));
-    if (s.contains("pinned_cert")) e["trust"] = "pinned certificate";
-    else if (s.contains("ca_cert")) e["trust"] = "CA";
+    if (s.contains("pinned_cert"))
+      e["trust"] = "pinned certificate";
+    else if (s.contains("ca_cert"))
+      e["trust"] = "CA";
     else {
       e["trust"] = "none";
       server_trusted = false;
@@ -143,8 +147,8 @@ Result<std::unique_ptr<Center>> Center::Open(const CenterConfig& config, Logger 
     }
   }
   Impl* raw = impl.get();
-  impl->tasks = std::make_unique<TaskRunner>(
-      impl->store.get(), config.task_threads, [raw](const Json& t) {
+  impl->tasks =
+      std::make_unique<TaskRunner>(impl->store.get(), config.task_threads, [raw](const Json& t) {
         bool ok = t.value("state", "") == "success";
         std::string msg = "task " + t.value("id", "") + " (" + t.value("description", "") + ") " +
                           (ok ? "succeeded" : "failed: " + t.value("error", ""));
@@ -164,14 +168,14 @@ const std::string& Center::client_fingerprint() const { return impl_->client_fin
 
 Result<Json> Center::About(const Principal& who) {
   RETURN_IF_ERROR(Authorizer::Check(who, priv::kSystemView));
-  return Json{{"product", "vmcrypt center"},
-              {"version", "0.1.0"},
-              {"name", impl_->config.name},
-              {"client_fingerprint", impl_->client_fingerprint},
-              {"user", who.user},
-              {"role", who.role},
-              {"privileges", Json(std::vector<std::string>(who.privileges.begin(),
-                                                           who.privileges.end()))}};
+  return Json{
+      {"product", "vmcrypt center"},
+      {"version", "0.1.0"},
+      {"name", impl_->config.name},
+      {"client_fingerprint", impl_->client_fingerprint},
+      {"user", who.user},
+      {"role", who.role},
+      {"privileges", Json(std::vector<std::string>(who.privileges.begin(), who.privileges.end()))}};
 }
 
 // --- users and roles ----------------------------------------------------------
@@ -266,6 +270,17 @@ Result<std::string> Center::Impl::ResolveProvider(const std::string& requested,
   return name;
 }
 
+Result<Json> Center::Impl::SubmitKdkPush(const std::string& provider, const std::string& user) {
+  Impl* impl = this;
+  return tasks->Submit("push-kdk", "provider", provider, user,
+                       "push the KDK of " + provider + " to every host",
+                       [impl, provider](TaskContext& ctx) -> Result<Json> {
+                         ASSIGN_OR_RETURN(std::vector<Json> hosts, impl->store->List("hosts"));
+                         RETURN_IF_ERROR(impl->PushKdk(provider, hosts, "", ctx.id()));
+                         return Json{{"hosts", hosts.size()}};
+                       });
+}
+
 Result<Json> Center::ListProviders(const Principal& who) {
   RETURN_IF_ERROR(Authorizer::Check(who, priv::kCryptoReadKeyServersInfo));
   ASSIGN_OR_RETURN(std::vector<Json> docs, impl_->store->List("providers"));
@@ -318,16 +333,7 @@ Result<Json> Center::AddProvider(const Principal& who, const Json& body) {
                type + " key provider " + name + " added", name);
   if (type == "native") {
     // Every host gets the KDK (hosts added later get it when added).
-    Impl* impl = impl_.get();
-    ASSIGN_OR_RETURN(Json task,
-                     impl_->tasks->Submit("push-kdk", "provider", name, who.user,
-                                          "push the KDK of " + name + " to every host",
-                                          [impl, name](TaskContext& ctx) -> Result<Json> {
-                                            ASSIGN_OR_RETURN(std::vector<Json> hosts,
-                                                             impl->store->List("hosts"));
-                                            RETURN_IF_ERROR(impl->PushKdk(name, hosts, "", ctx.id()));
-                                            return Json{{"hosts", hosts.size()}};
-                                          }));
+    ASSIGN_OR_RETURN(Json task, impl_->SubmitKdkPush(name, who.user));
     Json view = ProviderView(doc, "");
     view["task"] = task;
     return view;
@@ -485,16 +491,7 @@ Result<Json> Center::RestoreProvider(const Principal& who, const Json& body) {
   impl_->ForgetProvider(name);
   impl_->Event("provider.restored", "info", "provider", name,
                "native key provider " + name + " restored from a backup", name);
-  Impl* impl = impl_.get();
-  ASSIGN_OR_RETURN(Json task,
-                   impl_->tasks->Submit("push-kdk", "provider", name, who.user,
-                                        "push the KDK of " + name + " to every host",
-                                        [impl, name](TaskContext& ctx) -> Result<Json> {
-                                          ASSIGN_OR_RETURN(std::vector<Json> hosts,
-                                                           impl->store->List("hosts"));
-                                          RETURN_IF_ERROR(impl->PushKdk(name, hosts, "", ctx.id()));
-                                          return Json{{"hosts", hosts.size()}};
-                                        }));
+  ASSIGN_OR_RETURN(Json task, impl_->SubmitKdkPush(name, who.user));
   Json view = ProviderView(*doc, "");
   view["task"] = task;
   return view;
@@ -520,7 +517,13 @@ Result<Json> Center::GetTask(const Principal& who, const std::string& id,
 
 Result<Json> Center::ListEvents(const Principal& who, int64_t after, size_t limit) {
   RETURN_IF_ERROR(Authorizer::Check(who, priv::kSystemView));
-  ASSIGN_OR_RETURN(std::vector<Json> events, impl_->store->ListEvents(after, limit));
+  if (after > 0) {
+    ASSIGN_OR_RETURN(std::vector<Json> events, impl_->store->ListEvents(after, limit));
+    return Json{{"events", events}};
+  }
+  // Without `after`: the newest `limit` events, oldest first.
+  ASSIGN_OR_RETURN(std::vector<Json> events, impl_->store->ListEvents(0, SIZE_MAX));
+  if (events.size() > limit) events.erase(events.begin(), events.end() - limit);
   return Json{{"events", events}};
 }
 

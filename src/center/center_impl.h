@@ -103,6 +103,8 @@ struct Center::Impl {
   // The provider to use: `requested`, else the cluster's default, else
   // center's default.
   Result<std::string> ResolveProvider(const std::string& requested, const std::string& cluster);
+  // A task that pushes a native provider's KDK to every host.
+  Result<Json> SubmitKdkPush(const std::string& provider, const std::string& user);
 
   // --- hosts (inventory.cc) ---
   Result<std::shared_ptr<HostClient>> Host(const std::string& name);

@@ -280,7 +280,8 @@ Result<Json> HostClient::Call(const std::string& method, const std::string& path
   internal::SecureWipe(req.body.data(), req.body.size());
   if (!pin.presented.empty() && pin.presented != pin.expected) {
     return PermissionDeniedError(who + " presented a certificate with SHA-256 fingerprint " +
-                                 pin.presented + ", expected the pinned fingerprint " + pin.expected);
+                                 pin.presented + ", expected the pinned fingerprint " +
+                                 pin.expected);
   }
   if (!sent) return UnavailableError(who + " unreachable: " + Reason(error));
 

@@ -199,8 +199,9 @@ TEST_F(HostClientTest, AnotherCertificateThanThePinnedOneIsRefused) {
   SecretBytes kek = *crypto::RandomSecret(32);
   Status s = c->PutKey("kms1", "kek-a", kek);
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(s.message(), "host esx-test (" + address_ + ") presented a certificate with SHA-256 fingerprint " +
-                             host_fp_ + ", expected the pinned fingerprint " + wrong);
+  EXPECT_EQ(s.message(), "host esx-test (" + address_ +
+                             ") presented a certificate with SHA-256 fingerprint " + host_fp_ +
+                             ", expected the pinned fingerprint " + wrong);
   EXPECT_EQ(agent_->keys().size(), 0u);  // nothing was sent
 }
 

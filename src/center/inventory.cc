@@ -13,10 +13,10 @@ Result<std::shared_ptr<HostClient>> Center::Impl::Host(const std::string& name) 
   }
   Result<Json> doc = store->Get("hosts", name);
   if (!doc.ok()) return NotFoundError("no host named " + name);
-  ASSIGN_OR_RETURN(std::unique_ptr<HostClient> made,
-                   HostClient::Create({name, doc->value("address", ""), doc->value("fingerprint", "")},
-                                      {config.client_cert_file, config.client_key_file},
-                                      config.host_timeout));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<HostClient> made,
+      HostClient::Create({name, doc->value("address", ""), doc->value("fingerprint", "")},
+                         {config.client_cert_file, config.client_key_file}, config.host_timeout));
   std::shared_ptr<HostClient> client = std::move(made);
   std::lock_guard<std::mutex> lock(mu);
   return hosts.emplace(name, client).first->second;
@@ -131,11 +131,11 @@ Result<Json> Center::AddHost(const Principal& who, const Json& body) {
   }
   // Connect before recording: the address answers, the certificate matches
   // the fingerprint, and the host trusts center's client certificate.
-  ASSIGN_OR_RETURN(std::unique_ptr<HostClient> client,
-                   HostClient::Create({name, address, fingerprint},
-                                      {impl_->config.client_cert_file,
-                                       impl_->config.client_key_file},
-                                      impl_->config.host_timeout));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<HostClient> client,
+      HostClient::Create({name, address, fingerprint},
+                         {impl_->config.client_cert_file, impl_->config.client_key_file},
+                         impl_->config.host_timeout));
   ASSIGN_OR_RETURN(Json status, client->GetStatus());
   Json doc = {{"name", name},
               {"address", address},
@@ -152,20 +152,21 @@ Result<Json> Center::AddHost(const Principal& who, const Json& body) {
   // Native providers' KDKs go to every host.
   Impl* impl = impl_.get();
   ASSIGN_OR_RETURN(
-      Json task, impl_->tasks->Submit(
-                     "register-host", "host", name, who.user,
-                     "push the native key providers' KDKs to host " + name,
-                     [impl, doc](TaskContext& ctx) -> Result<Json> {
-                       ASSIGN_OR_RETURN(std::vector<Json> providers, impl->store->List("providers"));
-                       Json pushed = Json::array();
-                       for (const Json& p : providers) {
-                         if (p.value("type", "") != "native") continue;
-                         std::string pname = p.value("name", "");
-                         RETURN_IF_ERROR(impl->PushKdk(pname, {doc}, doc["name"], ctx.id()));
-                         pushed.push_back(pname);
-                       }
-                       return Json{{"kdks", pushed}};
-                     }));
+      Json task,
+      impl_->tasks->Submit("register-host", "host", name, who.user,
+                           "push the native key providers' KDKs to host " + name,
+                           [impl, doc](TaskContext& ctx) -> Result<Json> {
+                             ASSIGN_OR_RETURN(std::vector<Json> providers,
+                                              impl->store->List("providers"));
+                             Json pushed = Json::array();
+                             for (const Json& p : providers) {
+                               if (p.value("type", "") != "native") continue;
+                               std::string pname = p.value("name", "");
+                               RETURN_IF_ERROR(impl->PushKdk(pname, {doc}, doc["name"], ctx.id()));
+                               pushed.push_back(pname);
+                             }
+                             return Json{{"kdks", pushed}};
+                           }));
   doc["task"] = task;
   return doc;
 }

@@ -19,14 +19,10 @@ void Center::Impl::Event(const std::string& type, const std::string& severity,
                          const std::string& entity_type, const std::string& entity_name,
                          const std::string& message, const std::string& provider,
                          const std::string& key_id, const std::string& task_id) {
-  Json e = {{"time", NowRfc3339()},
-            {"type", type},
-            {"severity", severity},
-            {"entity", {{"type", entity_type}, {"name", entity_name}}},
-            {"provider", provider},
-            {"key_id", key_id},
-            {"message", message},
-            {"task", task_id}};
+  Json e = {{"time", NowRfc3339()}, {"type", type},
+            {"severity", severity}, {"entity", {{"type", entity_type}, {"name", entity_name}}},
+            {"provider", provider}, {"key_id", key_id},
+            {"message", message},   {"task", task_id}};
   Result<int64_t> id = store->AppendEvent(std::move(e));
   if (!id.ok()) log("cannot record event (" + message + "): " + id.status().ToString());
   if (severity != "info") log("event " + type + ": " + message);
@@ -63,9 +59,23 @@ static void ReportProviderFailure(Center::Impl& impl, const std::string& provide
     std::string msg = "key server cluster " + provider + " is unreachable: " + s.message();
     impl.Event("kms.unreachable", "error", "provider", provider, msg, provider, key_id, task_id);
     impl.RaiseAlarm("kms.unreachable", "provider", provider, msg, provider, key_id);
-  } else if (s.code() == StatusCode::kNotFound) {
-    std::string msg = "keys are missing on KMS cluster " + provider + ": " + key_id + " (" +
-                      s.message() + ")";
+    return;
+  }
+  // The provider answered with an error: is the key gone (never existed,
+  // destroyed, ...)? Ask it directly.
+  bool missing = s.code() == StatusCode::kNotFound;
+  std::string why = s.message();
+  if (!missing && !key_id.empty()) {
+    Result<std::shared_ptr<KeyProvider>> p = impl.Provider(provider);
+    if (p.ok()) {
+      KeyCheck check = (*p)->CheckKey(key_id);
+      missing = check.state == KeyState::kMissing;
+      if (missing) why = check.reason;
+    }
+  }
+  if (missing) {
+    std::string msg =
+        "keys are missing on KMS cluster " + provider + ": " + key_id + " (" + why + ")";
     impl.Event("key.missing", "error", "provider", provider, msg, provider, key_id, task_id);
     impl.RaiseAlarm("key.missing", "key", provider + "/" + key_id, msg, provider, key_id);
   }
@@ -79,8 +89,8 @@ Status Center::Impl::PushKey(const std::string& provider, const std::string& key
   Result<SecretBytes> key = p->GetKey(key_id);
   if (!key.ok()) {
     ReportProviderFailure(*this, provider, key_id, key.status(), task_id);
-    return Status(key.status().code(), "cannot get " + KeyText(provider, key_id) + ": " +
-                                           key.status().message());
+    return Status(key.status().code(),
+                  "cannot get " + KeyText(provider, key_id) + ": " + key.status().message());
   }
   ClearAlarm("kms.unreachable", "provider", provider);
 
@@ -263,9 +273,12 @@ Result<Json> Center::Impl::KeyStatus() {
     for (const std::string& h : use.hosts) {
       std::string state;
       auto it = held.find(h);
-      if (it == held.end() || !it->second) state = "host unreachable";
-      else if (it->second->count(ref) || (native && held_kdk[h].count(provider))) state = "present";
-      else state = "not pushed (pushed again when needed)";
+      if (it == held.end() || !it->second)
+        state = "host unreachable";
+      else if (it->second->count(ref) || (native && held_kdk[h].count(provider)))
+        state = "present";
+      else
+        state = "not pushed (pushed again when needed)";
       on_hosts.push_back({{"host", h}, {"state", state}});
     }
     out.push_back({{"provider", provider},

@@ -134,13 +134,17 @@ Status TaskRunner::FailInterrupted() {
   for (const Json& t : tasks) {
     std::string state = t.value("state", "");
     if (state != "queued" && state != "running") continue;
-    RETURN_IF_ERROR(store_->Update("tasks", t["id"].get<std::string>(), [](Json& u) {
-                      u["state"] = "error";
-                      u["error"] =
-                          "center stopped during the task; run it again (every step is resumable)";
-                      u["completed"] = NowRfc3339();
-                      return OkStatus();
-                    }).status());
+    RETURN_IF_ERROR(
+        store_
+            ->Update("tasks", t["id"].get<std::string>(),
+                     [](Json& u) {
+                       u["state"] = "error";
+                       u["error"] =
+                           "center stopped during the task; run it again (every step is resumable)";
+                       u["completed"] = NowRfc3339();
+                       return OkStatus();
+                     })
+            .status());
   }
   return OkStatus();
 }

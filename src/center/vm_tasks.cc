@@ -96,7 +96,8 @@ Result<Json> Center::CreateVm(const Principal& who, const Json& body) {
         host = h.value("name", "");
       }
     }
-    if (host.empty()) return FailedPreconditionError("there is no host to place the VM on; add one");
+    if (host.empty())
+      return FailedPreconditionError("there is no host to place the VM on; add one");
   }
   Result<Json> host_doc = impl_->store->Get("hosts", host);
   if (!host_doc.ok()) return NotFoundError("no host named " + host);
@@ -106,10 +107,10 @@ Result<Json> Center::CreateVm(const Principal& who, const Json& body) {
     ASSIGN_OR_RETURN(std::string requested, StringField(body, "provider"));
     ASSIGN_OR_RETURN(provider, impl_->ResolveProvider(requested, cluster));
   }
-  Json vm = {{"name", name},         {"host", host},          {"cluster", cluster},
-             {"policy", policy},     {"vtpm", vtpm},          {"encrypted", encrypted},
-             {"key", nullptr},       {"disks", Json::array()}, {"state", "creating"},
-             {"locked", false},      {"locked_reason", ""},   {"created", NowRfc3339()}};
+  Json vm = {{"name", name},     {"host", host},           {"cluster", cluster},
+             {"policy", policy}, {"vtpm", vtpm},           {"encrypted", encrypted},
+             {"key", nullptr},   {"disks", Json::array()}, {"state", "creating"},
+             {"locked", false},  {"locked_reason", ""},    {"created", NowRfc3339()}};
   Status s = impl_->store->Insert("vms", name, vm);
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("a VM named " + name + " already exists");
@@ -117,18 +118,18 @@ Result<Json> Center::CreateVm(const Principal& who, const Json& body) {
   RETURN_IF_ERROR(s);
   Impl* impl = impl_.get();
   Json disks = body["disks"];
-  std::string what = std::string(encrypted ? "create encrypted VM " : "create VM ") + name +
-                     " on " + host;
+  std::string what =
+      std::string(encrypted ? "create encrypted VM " : "create VM ") + name + " on " + host;
   return impl_->tasks->Submit(
       "vm-create", "vm", name, who.user, what,
-      [impl, name, host, cluster, provider, encrypted, vtpm, disks](
-          TaskContext& ctx) -> Result<Json> {
+      [impl, name, host, cluster, provider, encrypted, vtpm,
+       disks](TaskContext& ctx) -> Result<Json> {
         Json spec = {{"name", name}, {"disks", disks}, {"encrypted", encrypted}, {"vtpm", vtpm}};
         Result<Json> created = [&]() -> Result<Json> {
           if (encrypted) {
             ctx.Progress(10, "creating the VM's key with provider " + provider);
-            ASSIGN_OR_RETURN(Json key, impl->NewKeyFor(provider, {"VM", name, name}, cluster, host,
-                                                       ctx.id()));
+            ASSIGN_OR_RETURN(
+                Json key, impl->NewKeyFor(provider, {"VM", name, name}, cluster, host, ctx.id()));
             spec["provider"] = key["provider"];
             spec["key_id"] = key["key_id"];
           }
@@ -148,13 +149,20 @@ Result<Json> Center::VmAction(const Principal& who, const std::string& name,
                               const std::string& action, const Json& body) {
   Result<Json> vm = impl_->store->Get("vms", name);
   std::string_view needed;
-  if (action == "encrypt") needed = priv::kCryptoEncrypt;
-  else if (action == "decrypt") needed = priv::kCryptoDecrypt;
-  else if (action == "rekey") needed = priv::kCryptoRecrypt;
-  else if (action == "register") needed = priv::kCryptoRegisterVm;
-  else if (action == "move") needed = priv::kVmMigrate;
-  else if (action == "open" || action == "close") needed = priv::kVmInteract;
-  else if (action == "delete") needed = priv::kVmDelete;
+  if (action == "encrypt")
+    needed = priv::kCryptoEncrypt;
+  else if (action == "decrypt")
+    needed = priv::kCryptoDecrypt;
+  else if (action == "rekey")
+    needed = priv::kCryptoRecrypt;
+  else if (action == "register")
+    needed = priv::kCryptoRegisterVm;
+  else if (action == "move")
+    needed = priv::kVmMigrate;
+  else if (action == "open" || action == "close")
+    needed = priv::kVmInteract;
+  else if (action == "delete")
+    needed = priv::kVmDelete;
   else {
     return NotFoundError("unknown VM action \"" + action +
                          "\": encrypt, decrypt, rekey, register, move, open, close or delete");
@@ -168,7 +176,8 @@ Result<Json> Center::VmAction(const Principal& who, const std::string& name,
   std::string provider;
   if (action == "encrypt" || (action == "rekey" && body.value("mode", "") == "shallow")) {
     ASSIGN_OR_RETURN(std::string requested, StringField(body, "provider"));
-    if (requested.empty() && action == "rekey" && vm->contains("key") && vm->at("key").is_object()) {
+    if (requested.empty() && action == "rekey" && vm->contains("key") &&
+        vm->at("key").is_object()) {
       requested = (*vm)["key"].value("provider", "");
     }
     ASSIGN_OR_RETURN(provider, impl_->ResolveProvider(requested, vm->value("cluster", "")));
@@ -200,8 +209,7 @@ Result<Json> Center::VmAction(const Principal& who, const std::string& name,
 }
 
 Result<Json> Center::Impl::RunVmTask(const std::string& name, const std::string& action,
-                                     const Json& args, const std::string& user,
-                                     TaskContext& ctx) {
+                                     const Json& args, const std::string& user, TaskContext& ctx) {
   ASSIGN_OR_RETURN(Json vm, store->Get("vms", name));
   std::string host_name = vm.value("host", "");
   ASSIGN_OR_RETURN(Json host, store->Get("hosts", host_name));
@@ -238,8 +246,9 @@ Result<Json> Center::Impl::RunVmTask(const std::string& name, const std::string&
   };
   auto post = [&](const std::string& sub, const Json& body) -> Result<Json> {
     Result<Json> r = client->Call("POST", path + sub, &body);
-    return r.ok() ? r : Result<Json>(Doing(action + " VM " + name + " on host " + host_name,
-                                           r.status()));
+    return r.ok()
+               ? r
+               : Result<Json>(Doing(action + " VM " + name + " on host " + host_name, r.status()));
   };
 
   if (action == "close") {
@@ -267,8 +276,8 @@ Result<Json> Center::Impl::RunVmTask(const std::string& name, const std::string&
   if (action == "register") {
     ASSIGN_OR_RETURN(std::vector<Json> hosts, HostsOfCluster(vm.value("cluster", "")));
     for (const Json& k : KeysOfVm(vm)) {
-      RETURN_IF_ERROR(PushKey(k.value("provider", ""), k.value("key_id", ""), hosts, host_name,
-                              ctx.id()));
+      RETURN_IF_ERROR(
+          PushKey(k.value("provider", ""), k.value("key_id", ""), hosts, host_name, ctx.id()));
     }
     unlocked();
     return Json{{"vm", name}, {"keys", KeysOfVm(vm)}, {"hosts", hosts.size()}};
@@ -280,9 +289,9 @@ Result<Json> Center::Impl::RunVmTask(const std::string& name, const std::string&
     ASSIGN_OR_RETURN(std::shared_ptr<HostClient> target_client, Host(target));
     Result<Json> seen = target_client->Call("GET", path);
     if (!seen.ok()) {
-      return FailedPreconditionError("host " + target + " does not see VM " + name +
-                                     " (the hosts must share the datastore): " +
-                                     seen.status().message());
+      return FailedPreconditionError(
+          "host " + target + " does not see VM " + name +
+          " (the hosts must share the datastore): " + seen.status().message());
     }
     bool was_open = vm.value("state", "") == "open";
     RETURN_IF_ERROR(ensure_keys(target_host));
@@ -373,9 +382,9 @@ Result<Json> Center::DiskAction(const Principal& who, const std::string& name,
         ASSIGN_OR_RETURN(std::shared_ptr<HostClient> client, impl->Host(host.value("name", "")));
         ctx.Progress(30, action + "ing disk " + disk);
         Json empty = Json::object();
-        ASSIGN_OR_RETURN(Json info, client->Call("POST", "/v1/vms/" + name + "/disks/" + disk +
-                                                              "/" + action,
-                                                 &empty));
+        ASSIGN_OR_RETURN(
+            Json info,
+            client->Call("POST", "/v1/vms/" + name + "/disks/" + disk + "/" + action, &empty));
         return impl->SyncVm(name, info);
       });
 }

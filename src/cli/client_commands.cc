@@ -375,6 +375,12 @@ int PostAndShow(const Args& a, const std::string& path, const Json& body, const 
   return WithClient(a, [&](CenterClient& c) { return Show(a, c.Post(path, body), human); });
 }
 
+// For replies that carry the follow-up task they started in "task" (a host
+// added: the native providers' keys pushed to it; a native provider added:
+// its key pushed to the hosts). The task is waited for unless --no-wait and
+// put back into the document; its failure is the command's.
+int PostAndFollow(const Args& a, const std::string& path, const Json& body);
+
 // --- tasks -------------------------------------------------------------------
 
 std::string TaskId(const Json& task) {
@@ -466,6 +472,31 @@ int PostTask(const Args& a, const std::string& path, const Json& body,
                     [&](CenterClient& c) { return FollowTask(a, c, c.Post(path, body), human); });
 }
 
+int PostAndFollow(const Args& a, const std::string& path, const Json& body) {
+  return WithClient(a, [&](CenterClient& c) {
+    auto reply = c.Post(path, body);
+    if (!reply.ok()) return Fail(reply.status());
+    Json doc = *reply;
+    const bool has_task = doc.is_object() && doc.contains("task") && !TaskId(doc["task"]).empty();
+    if (has_task && !a.no_wait && !Finished(doc["task"])) {
+      auto done = WaitTask(c, doc["task"], a.json);
+      if (!done.ok()) {
+        return Fail("waiting for " + TaskLabel(doc["task"]) + ": " + done.status().message());
+      }
+      doc["task"] = *done;
+    }
+    if (a.json) {
+      PrintJson(doc);
+    } else {
+      PrintObject(doc);
+    }
+    if (has_task && Str(doc["task"], "state") == "error") {
+      return Fail(TaskLabel(doc["task"]) + " failed: " + Cell(Member(doc["task"], "error")));
+    }
+    return 0;
+  });
+}
+
 void PrintVmResult(const Json& vm) {
   if (vm.is_object() && !vm.empty()) PrintObject(vm, "  ");
 }
@@ -526,7 +557,7 @@ int ProviderAdd(const Args& a) {
     body["type"] = "standard";
     body["servers"] = a.servers;
   }
-  return PostAndShow(a, "/providers", body, [](const Json& p) { PrintObject(p); });
+  return PostAndFollow(a, "/providers", body);
 }
 
 int ProviderTrust(const Args& a) {
@@ -627,7 +658,7 @@ int ProviderRestore(const Args& a) {
   auto der = ReadText(a.file);
   if (!der.ok()) return Fail(der.status());
   const Json body = {{"pkcs12", Base64Encode(AsBytes(*der))}, {"password", *password}};
-  return PostAndShow(a, "/providers/restore", body, [](const Json& p) { PrintObject(p); });
+  return PostAndFollow(a, "/providers/restore", body);
 }
 
 void AddProviderCommands(CLI::App& app, Action* action) {
@@ -643,7 +674,7 @@ void AddProviderCommands(CLI::App& app, Action* action) {
           "provider name");
 
   Leaf add = Add(g, "add", "add a standard (--server ...) or native (--native) key provider",
-                 action, ProviderAdd);
+                 action, ProviderAdd, true);
   AddName(add, "provider name");
   add.cmd->add_option("--server", add.args->servers,
                       "KMIP server HOST:PORT (repeatable, in order)");
@@ -696,7 +727,7 @@ void AddProviderCommands(CLI::App& app, Action* action) {
   exp.cmd->add_option("--out", exp.args->out, "file to write (must not exist)")->required();
 
   Leaf res = Add(g, "restore", "restore a native provider from its PKCS#12 backup", action,
-                 ProviderRestore);
+                 ProviderRestore, true);
   res.cmd->add_option("--file", res.args->file, "the PKCS#12 file")->required();
   res.cmd->add_option("--password", res.args->password, "its password (\"-\": read stdin)")
       ->required();
@@ -728,30 +759,6 @@ void AddClusterCommands(CLI::App& app, Action* action) {
           "cluster name");
 }
 
-// The reply of POST /hosts is the host with the task that pushes the native
-// providers' KDKs to it ("task"); it is waited for unless --no-wait, and a
-// failure is the command's.
-int HostAdd(const Args& a, CenterClient& c, const Result<Json>& reply) {
-  if (!reply.ok()) return Fail(reply.status());
-  Json host = *reply;
-  if (!a.no_wait && host.contains("task") && !Finished(host["task"])) {
-    auto done = WaitTask(c, host["task"], a.json);
-    if (!done.ok()) {
-      return Fail("waiting for " + TaskLabel(host["task"]) + ": " + done.status().message());
-    }
-    host["task"] = *done;
-  }
-  if (a.json) {
-    PrintJson(host);
-  } else {
-    PrintObject(host);
-  }
-  if (host.contains("task") && Str(host["task"], "state") == "error") {
-    return Fail(TaskLabel(host["task"]) + " failed: " + Cell(Member(host["task"], "error")));
-  }
-  return 0;
-}
-
 void AddInventoryHostCommands(CLI::App& app, Action* action) {
   CLI::App* g = Group(app, "host", "hosts");
   Add(g, "list", "list the hosts center manages", action,
@@ -774,8 +781,7 @@ void AddInventoryHostCommands(CLI::App& app, Action* action) {
                            {"address", a.address},
                            {"fingerprint", a.fingerprint},
                            {"cluster", a.cluster}};
-        return WithClient(a,
-                          [&](CenterClient& c) { return HostAdd(a, c, c.Post("/hosts", body)); });
+        return PostAndFollow(a, "/hosts", body);
       },
       true);
   AddName(add, "host name");

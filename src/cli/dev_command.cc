@@ -63,10 +63,9 @@ Result<Kms> StartKms(const std::string& dir) {
   kms::EngineOptions options;
   options.server_name = config.name;
   k.engine = std::make_unique<kms::Engine>(k.store.get(), k.root_key.get(), options);
-  ASSIGN_OR_RETURN(k.server, kms::KmsServer::Start(config.server, k.engine.get(), k.store.get(),
-                                                   nullptr, [](const std::string& line) {
-                                                     cli::LogLine("kms", line);
-                                                   }));
+  ASSIGN_OR_RETURN(
+      k.server, kms::KmsServer::Start(config.server, k.engine.get(), k.store.get(), nullptr,
+                                      [](const std::string& line) { cli::LogLine("kms", line); }));
   return k;
 }
 
@@ -88,7 +87,8 @@ Result<Host> StartHost(const std::string& dir, const std::string& datastore) {
   h.fingerprint = info.sha256_fingerprint;
   ASSIGN_OR_RETURN(h.agent, host::HostAgent::Create(config));
   std::string name = h.name;
-  ASSIGN_OR_RETURN(h.server, host::HostApiServer::Start(h.agent.get(), [name](const std::string& l) {
+  ASSIGN_OR_RETURN(h.server,
+                   host::HostApiServer::Start(h.agent.get(), [name](const std::string& l) {
                      cli::LogLine(name.c_str(), l);
                    }));
   return h;
@@ -164,17 +164,16 @@ Status Bootstrap(center::Center& c, const center::Principal& admin, const std::s
     ASSIGN_OR_RETURN(Json self, c.TrustProvider(admin, "kms", {{"action", "self-signed"}}));
     std::string pem = self["certificate"].get<std::string>();
     ASSIGN_OR_RETURN(kms::CertificateInfo info, kms::DescribeCertificate(pem));
-    RETURN_IF_ERROR(kms.store->PutClient({"dev-center", "default", info.subject,
-                                          info.sha256_fingerprint, pem,
-                                          static_cast<int64_t>(std::time(nullptr))}));
+    RETURN_IF_ERROR(
+        kms.store->PutClient({"dev-center", "default", info.subject, info.sha256_fingerprint, pem,
+                              static_cast<int64_t>(std::time(nullptr))}));
     RETURN_IF_ERROR(c.SetDefaultProvider(admin, "kms", Json::object()).status());
   }
   if (!store.Get("providers", "native").ok()) {
     RETURN_IF_ERROR(c.AddProvider(admin, {{"name", "native"}, {"type", "native"}}).status());
     ASSIGN_OR_RETURN(Json exported,
                      c.ExportProvider(admin, "native", {{"password", kBackupPassword}}));
-    ASSIGN_OR_RETURN(std::vector<uint8_t> p12,
-                     Base64Decode(exported["pkcs12"].get<std::string>()));
+    ASSIGN_OR_RETURN(std::vector<uint8_t> p12, Base64Decode(exported["pkcs12"].get<std::string>()));
     RETURN_IF_ERROR(WriteFileAtomic(d + "/native-backup.p12", p12, 0600, /*overwrite=*/true));
   }
   return OkStatus();
@@ -211,9 +210,8 @@ int RunDev(const DevOptions& o) {
   if (Status s = Bootstrap(**c, *admin, d, kms->server->port(), *kms, hosts); !s.ok()) {
     return fail("set-up: " + s.message());
   }
-  auto api = center::CenterApiServer::Start(c->get(), [](const std::string& l) {
-    LogLine("center", l);
-  });
+  auto api =
+      center::CenterApiServer::Start(c->get(), [](const std::string& l) { LogLine("center", l); });
   if (!api.ok()) return fail(api.status().message());
 
   std::string endpoint = "https://127.0.0.1:" + std::to_string((*api)->port());
@@ -224,8 +222,7 @@ int RunDev(const DevOptions& o) {
   }
   std::printf("vmcrypt dev is running (state in %s)\n", d.c_str());
   std::printf("  center      %s  (CA %s/center/ca.crt)\n", endpoint.c_str(), d.c_str());
-  std::printf("  key server  127.0.0.1:%u  (provider \"kms\", the default)\n",
-              kms->server->port());
+  std::printf("  key server  127.0.0.1:%u  (provider \"kms\", the default)\n", kms->server->port());
   for (const Host& h : hosts) {
     std::printf("  %-10s  https://127.0.0.1:%u  (cluster1, datastore %s/datastore)\n",
                 h.name.c_str(), h.server->port(), d.c_str());

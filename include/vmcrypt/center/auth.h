@@ -43,8 +43,8 @@ inline constexpr std::string_view kSystemView = "System.View";  // tasks, events
 inline constexpr std::string_view kInventoryManage = "Inventory.Manage";  // clusters, hosts
 inline constexpr std::string_view kVmCreate = "VirtualMachine.Create";
 inline constexpr std::string_view kVmDelete = "VirtualMachine.Delete";
-inline constexpr std::string_view kVmInteract = "VirtualMachine.Interact";  // open, close
-inline constexpr std::string_view kVmMigrate = "VirtualMachine.Migrate";    // move
+inline constexpr std::string_view kVmInteract = "VirtualMachine.Interact";        // open, close
+inline constexpr std::string_view kVmMigrate = "VirtualMachine.Migrate";          // move
 inline constexpr std::string_view kAuthorizationManage = "Authorization.Manage";  // users, roles
 }  // namespace priv
 

@@ -69,7 +69,8 @@ class Center {
 
   // --- users and roles (Authorization.Manage) ---
   Result<Json> ListUsers(const Principal& who);
-  Result<Json> AddUser(const Principal& who, const Json& body);  // {"name", "role"} -> {"name", "role", "token"}
+  Result<Json> AddUser(const Principal& who,
+                       const Json& body);  // {"name", "role"} -> {"name", "role", "token"}
   Result<Json> ListRoles(const Principal& who);
   Result<Json> AddRole(const Principal& who, const Json& body);  // {"name", "privileges"}
 
@@ -130,6 +131,8 @@ class Center {
                        std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
   // --- events and alarms (System.View) ---
+  // Events numbered after `after`, oldest first, at most `limit`; with
+  // after = 0, the newest `limit` events (oldest first).
   Result<Json> ListEvents(const Principal& who, int64_t after, size_t limit);
   Result<Json> ListAlarms(const Principal& who);
 

@@ -6,9 +6,9 @@
 // Errors: a host that cannot be reached (connect, TLS, timeout) is
 // Unavailable "host H (ADDRESS) unreachable: ..."; a certificate whose
 // fingerprint differs is PermissionDenied "host H (ADDRESS) presented a
-// certificate with SHA-256 fingerprint FP, expected the pinned fingerprint FP"; an error the host returns keeps the
-// host's status code (404 -> NotFound, 409 -> FailedPrecondition, ...) and
-// its message, prefixed "host H: ".
+// certificate with SHA-256 fingerprint FP, expected the pinned fingerprint FP"; an error the host
+// returns keeps the host's status code (404 -> NotFound, 409 -> FailedPrecondition, ...) and its
+// message, prefixed "host H: ".
 //
 // Key bytes travel only in request bodies, which are wiped after sending.
 //
@@ -51,8 +51,7 @@ class HostClient {
 
   // One call: METHOD on PATH (e.g. "/v1/vms/vm1/open") with an optional JSON
   // body; returns the response's JSON (an empty object for an empty body).
-  Result<Json> Call(const std::string& method, const std::string& path,
-                    const Json* body = nullptr);
+  Result<Json> Call(const std::string& method, const std::string& path, const Json* body = nullptr);
 
   // PUT /v1/keys/{provider}/{key_id}.
   Status PutKey(const std::string& provider, const std::string& key_id, const SecretBytes& key);

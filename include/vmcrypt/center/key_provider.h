@@ -88,7 +88,8 @@ Result<std::unique_ptr<KeyProvider>> MakeKeyProvider(const Json& doc, const Prov
 //   "pending_csr": PEM or absent, "version": "1.4" (KMIP version to speak)}
 
 // A new standard provider document (no trust yet).
-Result<Json> NewStandardProvider(const std::string& name, const std::vector<std::string>& addresses);
+Result<Json> NewStandardProvider(const std::string& name,
+                                 const std::vector<std::string>& addresses);
 
 // Trust set-up, as vCenter offers it. Each changes `doc` in place.
 // Make vCenter trust the KMS: fetch and pin each server's certificate...
