@@ -24,6 +24,12 @@ trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# open_vm NAME: opens the VM; sets D0 and D1 to its disks' NBD URIs.
+open_vm() {
+  vmcrypt vm open "$1" --json > "$WORK/open.json"
+  D0=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk0"][0]' < "$WORK/open.json")
+  D1=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk1"][0]' < "$WORK/open.json")
+}
 
 step "vmcrypt dev: key server, center, native provider, cluster1 with host1 and host2 (state in $WORK/dev)"
 "$VMCRYPT" dev --dir "$WORK/dev" > "$WORK/dev.out" 2> "$WORK/dev.log" &
@@ -49,9 +55,7 @@ run vmcrypt vm show web01
 KEY=$(vmcrypt vm show web01 --json | json 'd["key"]["key_id"]')
 
 step "open it on host1: its disks are served over NBD; write and read with qemu-io"
-vmcrypt vm open web01 --json > "$WORK/open.json"
-D0=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk0"][0]' < "$WORK/open.json")
-D1=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk1"][0]' < "$WORK/open.json")
+open_vm web01
 echo "   disk0: $D0"
 run qemu-io -f raw -c "write -P 0x41 0 4M" -c "write -P 0x42 32M 1M" "$D0"
 run qemu-io -f raw -c "write -P 0x43 0 1M" "$D1"
@@ -73,17 +77,14 @@ run vmcrypt vm rekey web01 --shallow
 echo "   KEK was $KEY, now $(vmcrypt vm show web01 --json | json 'd["key"]["key_id"]')"
 
 step "deep rekey (new DEKs, every sector re-encrypted) while the VM is open and serving"
-vmcrypt vm open web01 --json > "$WORK/open.json"
-D0=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk0"][0]' < "$WORK/open.json")
+open_vm web01
 run vmcrypt vm rekey web01 --deep
 run qemu-io -f raw -c "read -P 0x41 0 4M" -c "read -P 0x42 32M 1M" "$D0"
 run vmcrypt vm close web01
 
 step "move the VM to host2 (center pushes its KEK there) and read the same data"
 run vmcrypt vm move web01 --host host2
-vmcrypt vm open web01 --json > "$WORK/open.json"
-D0=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk0"][0]' < "$WORK/open.json")
-D1=$(json '[x["nbd_uri"] for x in d["disks"] if x["name"]=="disk1"][0]' < "$WORK/open.json")
+open_vm web01
 echo "   disk0 now: $D0"
 run qemu-io -f raw -c "read -P 0x41 0 4M" -c "read -P 0x42 32M 1M" "$D0"
 run qemu-io -f raw -c "read -P 0x43 0 1M" "$D1"

@@ -15,6 +15,8 @@ PACKAGES=(
   # third-party peers used by the tests
   python3-pykmip
   qemu-utils nbdkit curl python3-cryptography
+  # used in the docs' examples
+  jq
 )
 
 missing=()

@@ -21,29 +21,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
-# start NAME LOG PATTERN CMD...: runs CMD in the background, waits for
-# PATTERN's port in LOG, sets PORT.
-start() {
-  local name=$1 log=$2 pattern=$3
-  shift 3
-  : > "$log"
-  "$@" 2>> "$log" > /dev/null &
-  PIDS[$name]=$!
-  PORT=""
-  for _ in $(seq 150); do
-    PORT=$(sed -n "s|.*$pattern\([0-9][0-9]*\).*|\1|p" "$log" | tail -1)
-    [ -n "$PORT" ] && return 0
-    kill -0 "${PIDS[$name]}" 2> /dev/null || break
-    sleep 0.1
-  done
-  echo "FAIL: $name did not start:"; cat "$log"; exit 1
-}
-stop() { kill "${PIDS[$1]}" 2> /dev/null; wait "${PIDS[$1]}" 2> /dev/null; unset "PIDS[$1]"; }
+. "$(dirname "$0")/center_lib.sh"
 
 # --- set-up: center, two KMS processes on one store, two hosts ---------------
 "$VMCRYPT" center init --dir "$TMP/center" > "$TMP/center-init.out" 2>&1 || { cat "$TMP/center-init.out"; exit 1; }
@@ -156,6 +134,10 @@ check "no-crypto admin cannot create an encrypted VM" '! B vm create vm3 --disk 
 check "no-crypto admin manages VMs otherwise" 'B vm create vm2 --disk 4M --policy none > /dev/null && B vm open vm2 > /dev/null && B vm close vm2 > /dev/null'
 check "no-crypto admin cannot encrypt (lacks Cryptographer.Encrypt)" '! B vm encrypt vm2 > "$TMP/bob2.out" 2>&1 && grep -q "Cryptographer.Encrypt" "$TMP/bob2.out"'
 check "the admin encrypts vm2" 'V vm encrypt vm2 > /dev/null && [ "$(V vm show vm2 --json | json "d[\"encrypted\"]")" = True ]'
+check "decrypt one disk of vm2" 'V vm disk-decrypt vm2 disk0 > /dev/null && [ "$(V vm show vm2 --json | json "d[\"disks\"][0][\"encrypted\"]")" = False ]'
+check "encrypt it again" 'V vm disk-encrypt vm2 disk0 > /dev/null && [ "$(V vm show vm2 --json | json "d[\"disks\"][0][\"encrypted\"]")" = True ]'
+check "a VM with a vTPM is encrypted whatever its policy" 'V vm create tpm1 --disk 4M --policy none --vtpm > /dev/null && [ "$(V vm show tpm1 --json | json "d[\"encrypted\"] and d[\"vtpm\"]")" = True ]'
+check "no-crypto admin cannot create a VM with a vTPM" '! B vm create tpm2 --disk 4M --vtpm > /dev/null 2>&1'
 
 # --- decrypt ---------------------------------------------------------------------
 check "decrypt vm1" 'V vm decrypt vm1 > /dev/null'
@@ -230,6 +212,11 @@ check "center's database and files hold no KEK, KDK or DEK bytes" '$SECRETS scan
 mkdir -p "$TMP/control" && cp "$TMP/get-$HOME_KEY.txt" "$TMP/control/"
 check "the scan does find key bytes where they are (control)" '! $SECRETS scan "$TMP/control" "${HEXES[2]}" 2> /dev/null'
 check "center's database holds the key ids" 'cat "$TMP/center/state/center.db"* | grep -aq "$HOME_KEY"'
+
+# --- a cluster's default provider wins over center's --------------------------------
+check "set the native provider as cluster c1's default" 'V provider default nat --cluster c1 > /dev/null'
+check "a VM created without --provider uses the cluster's default" 'V vm create cdef --disk 4M --policy encrypted > /dev/null && [ "$(V vm show cdef --json | json "d[\"key\"][\"provider\"]")" = nat ]'
+check "naming a provider overrides the defaults" 'V vm create cnamed --disk 4M --policy encrypted --provider kms > /dev/null && [ "$(V vm show cnamed --json | json "d[\"key\"][\"provider\"]")" = kms ]'
 
 echo "center_e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -23,26 +23,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-start() {  # NAME LOG PATTERN CMD...: sets PORT
-  local name=$1 log=$2 pattern=$3
-  shift 3
-  : > "$log"
-  "$@" 2>> "$log" > /dev/null &
-  PIDS[$name]=$!
-  PORT=""
-  for _ in $(seq 150); do
-    PORT=$(sed -n "s|.*$pattern\([0-9][0-9]*\).*|\1|p" "$log" | tail -1)
-    [ -n "$PORT" ] && return 0
-    kill -0 "${PIDS[$name]}" 2> /dev/null || break
-    sleep 0.1
-  done
-  echo "FAIL: $name did not start:"; cat "$log"; exit 1
-}
-stop() { kill "${PIDS[$1]}" 2> /dev/null; wait "${PIDS[$1]}" 2> /dev/null; unset "PIDS[$1]"; }
+. "$(dirname "$0")/center_lib.sh"
 
 /usr/bin/python3 "$HERE/pykmip/pykmip_server.py" start --dir "$TMP/pykmip" > "$TMP/pykmip.json" 2> "$TMP/pykmip.err" ||
   { echo "FAIL: the PyKMIP server did not start (python3-pykmip): $(cat "$TMP/pykmip.err")"; exit 1; }

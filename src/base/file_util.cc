@@ -117,4 +117,14 @@ Result<SecretBytes> ReadSecretFile(const std::string& path) {
   return out;
 }
 
+std::string ResolvePath(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return dir + "/" + path;
+}
+
+Status MakeDirectory(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return OkStatus();
+  return InternalError(Errno("cannot create", path));
+}
+
 }  // namespace vmcrypt

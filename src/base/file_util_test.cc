@@ -55,5 +55,37 @@ TEST_F(FileUtilTest, SecretFilesMustBePrivate) {
   EXPECT_EQ(ReadSecretFile(Path("missing")).status().code(), StatusCode::kNotFound);
 }
 
+TEST(ResolvePathTest, RelativeToTheConfigFolder) {
+  EXPECT_EQ(ResolvePath("/etc/vmcrypt", "ca.crt"), "/etc/vmcrypt/ca.crt");
+  EXPECT_EQ(ResolvePath("/etc/vmcrypt", "state/db"), "/etc/vmcrypt/state/db");
+  EXPECT_EQ(ResolvePath("/etc/vmcrypt", "/var/lib/x.db"), "/var/lib/x.db");
+  EXPECT_EQ(ResolvePath("/etc/vmcrypt", ""), "");
+  EXPECT_EQ(ResolvePath(".", "kms.db"), "./kms.db");
+}
+
+TEST_F(FileUtilTest, MakeDirectoryCreatesOnceAndAcceptsAnExistingOne) {
+  const std::string p = Path("state");
+  const mode_t mask = umask(0);
+  umask(mask);
+  ASSERT_TRUE(MakeDirectory(p, 0750).ok());
+  struct stat st;
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0750u & ~mask);
+  // Again, with another mode: accepted, and the folder keeps its mode.
+  ASSERT_TRUE(MakeDirectory(p, 0700).ok());
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0750u & ~mask);
+}
+
+TEST_F(FileUtilTest, MakeDirectoryNamesThePathItCannotCreate) {
+  const std::string p = Path("missing") + "/child";
+  Status s = MakeDirectory(p, 0700);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_NE(s.message().find("cannot create " + p + ": "), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(p));
+}
+
 }  // namespace
 }  // namespace vmcrypt

@@ -40,6 +40,21 @@ TEST(StatusTest, ResultPropagates) {
   EXPECT_EQ(CheckEven(3).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(StatusTest, HttpStatusForEachCode) {
+  const std::pair<StatusCode, int> cases[] = {
+      {StatusCode::kInvalidArgument, 400},    {StatusCode::kOutOfRange, 400},
+      {StatusCode::kUnauthenticated, 401},    {StatusCode::kPermissionDenied, 403},
+      {StatusCode::kNotFound, 404},           {StatusCode::kAlreadyExists, 409},
+      {StatusCode::kFailedPrecondition, 409}, {StatusCode::kUnavailable, 503},
+      {StatusCode::kDeadlineExceeded, 503},   {StatusCode::kUnimplemented, 501},
+      {StatusCode::kDataLoss, 500},           {StatusCode::kInternal, 500},
+      {StatusCode::kCancelled, 500},          {StatusCode::kOk, 500},
+  };
+  for (const auto& [code, http] : cases) {
+    EXPECT_EQ(HttpStatusFor(code), http) << StatusCodeName(code);
+  }
+}
+
 TEST(StatusDeathTest, ResultFromOkAborts) {
   EXPECT_DEATH({ Result<int> r(OkStatus()); }, "");
 }

@@ -5,42 +5,13 @@
 
 #include <thread>
 
+#include "src/common/json_reply.h"
+
 namespace vmcrypt::center {
 namespace {
 
-int HttpStatusFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-      return 400;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded:
-      return 503;
-    case StatusCode::kUnimplemented:
-      return 501;
-    default:
-      return 500;
-  }
-}
-
-void Reply(httplib::Response& res, int status, const Json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void Fail(httplib::Response& res, const Status& s) {
-  Reply(res, HttpStatusFor(s),
-        {{"error", s.message()}, {"code", std::string(StatusCodeName(s.code()))}});
-}
+using internal::Fail;
+using internal::Reply;
 
 // A task-returning call answers 202 Accepted.
 bool IsTask(const Json& j) { return j.is_object() && j.contains("state") && j.contains("entity"); }

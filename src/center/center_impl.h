@@ -122,6 +122,12 @@ struct Center::Impl {
   // Pushes a native provider's KDK to `hosts` in parallel (same failure rules).
   Status PushKdk(const std::string& provider, const std::vector<Json>& hosts,
                  const std::string& required_host, const std::string& task_id);
+  // Runs `push` on every host in parallel; a host that fails gets a
+  // "WHAT could not be pushed" event and alarm (unreachable or
+  // incompatible); returns the failure of `required_host`, if any.
+  Status FanOut(const std::vector<Json>& hosts, const std::string& required_host,
+                const std::string& what, const std::string& provider, const std::string& key_id,
+                const std::string& task_id, const std::function<Status(HostClient&)>& push);
   // Makes sure `host` holds every key of `keys` ({"provider","key_id"}):
   // asks the host what it has and pushes the rest (KEK or KDK).
   Status EnsureKeysOnHost(const Json& host, const std::vector<Json>& keys,

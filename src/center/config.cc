@@ -1,11 +1,9 @@
 #include "vmcrypt/center/config.h"
 
-#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <toml++/toml.h>
 
-#include <cstring>
 #include <filesystem>
 
 #include "vmcrypt/base/encoding.h"
@@ -16,24 +14,6 @@
 
 namespace vmcrypt::center {
 namespace {
-
-std::string Resolve(const std::string& dir, const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  return dir + "/" + p;
-}
-
-bool IsIp(const std::string& s) {
-  in_addr a4;
-  in6_addr a6;
-  return inet_pton(AF_INET, s.c_str(), &a4) == 1 || inet_pton(AF_INET6, s.c_str(), &a6) == 1;
-}
-
-Status MakeDir(const std::string& path, mode_t mode) {
-  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
-    return InternalError("cannot create " + path + ": " + std::strerror(errno));
-  }
-  return OkStatus();
-}
 
 std::string ConfigText(const CenterInitOptions& o) {
   return "# vmcrypt center configuration (docs/center.md).\n"
@@ -75,13 +55,13 @@ Result<CenterConfig> LoadCenterConfig(const std::string& path) {
   };
   c.name = str("name", c.name);
   c.listen = str("listen", c.listen);
-  c.cert_file = Resolve(dir, str("certificate", "center.crt"));
-  c.key_file = Resolve(dir, str("private_key", "center.key"));
-  c.ca_file = Resolve(dir, str("ca", "ca.crt"));
-  c.client_cert_file = Resolve(dir, str("client_certificate", "client.crt"));
-  c.client_key_file = Resolve(dir, str("client_private_key", "client.key"));
-  c.root_key_file = Resolve(dir, str("root_key", "root.key"));
-  c.state_dir = Resolve(dir, str("state_dir", "state"));
+  c.cert_file = ResolvePath(dir, str("certificate", "center.crt"));
+  c.key_file = ResolvePath(dir, str("private_key", "center.key"));
+  c.ca_file = ResolvePath(dir, str("ca", "ca.crt"));
+  c.client_cert_file = ResolvePath(dir, str("client_certificate", "client.crt"));
+  c.client_key_file = ResolvePath(dir, str("client_private_key", "client.key"));
+  c.root_key_file = ResolvePath(dir, str("root_key", "root.key"));
+  c.state_dir = ResolvePath(dir, str("state_dir", "state"));
   int64_t threads = t["center"]["task_threads"].value_or(int64_t{4});
   if (threads < 1 || threads > 256) {
     return InvalidArgumentError(path + ": center.task_threads must be 1 - 256");
@@ -105,8 +85,8 @@ Result<CenterInitResult> InitCenterDirectory(const CenterInitOptions& o) {
       return AlreadyExistsError(o.dir + "/" + f + " exists; refusing to overwrite it");
     }
   }
-  RETURN_IF_ERROR(MakeDir(o.dir, 0750));
-  RETURN_IF_ERROR(MakeDir(o.dir + "/state", 0700));
+  RETURN_IF_ERROR(MakeDirectory(o.dir, 0750));
+  RETURN_IF_ERROR(MakeDirectory(o.dir + "/state", 0700));
   CenterInitResult out;
   auto write_pair = [&](const std::string& base, const kms::IssuedCertificate& c) -> Status {
     RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/" + base + ".crt", AsBytes(c.cert_pem), 0644));
@@ -129,7 +109,7 @@ Result<CenterInitResult> InitCenterDirectory(const CenterInitOptions& o) {
   server.ip_addresses = {"127.0.0.1"};
   server.dns_names = {"localhost"};
   for (const std::string& san : o.sans) {
-    (IsIp(san) ? server.ip_addresses : server.dns_names).push_back(san);
+    AddSubjectAltName(server, san);
   }
   ASSIGN_OR_RETURN(kms::IssuedCertificate api_cert, ca.Issue(server));
   RETURN_IF_ERROR(write_pair("center", api_cert));

@@ -94,32 +94,8 @@ Status Center::Impl::PushKey(const std::string& provider, const std::string& key
   }
   ClearAlarm("kms.unreachable", "provider", provider);
 
-  // In parallel: one thread per host (hosts answer in milliseconds; a dead
-  // one costs its timeout, not the others').
-  std::vector<std::future<Status>> pushes;
-  for (const Json& h : target_hosts) {
-    std::string name = h.value("name", "");
-    pushes.push_back(std::async(std::launch::async, [this, name, &provider, &key_id, &key] {
-      ASSIGN_OR_RETURN(std::shared_ptr<HostClient> client, Host(name));
-      return client->PutKey(provider, key_id, *key);
-    }));
-  }
-  Status required = OkStatus();
-  for (size_t i = 0; i < pushes.size(); ++i) {
-    Status s = pushes[i].get();
-    std::string name = target_hosts[i].value("name", "");
-    if (s.ok()) {
-      ClearAlarm("key.push_failed", "host", name);
-      continue;
-    }
-    std::string why = s.code() == StatusCode::kUnavailable ? "unreachable" : "incompatible";
-    std::string msg = KeyText(provider, key_id) + " could not be pushed to host " + name + " (" +
-                      why + "): " + s.message();
-    Event("key.push_failed", "warning", "host", name, msg, provider, key_id, task_id);
-    RaiseAlarm("key.push_failed", "host", name, msg, provider, key_id);
-    if (name == required_host) required = Status(s.code(), msg);
-  }
-  return required;
+  return FanOut(target_hosts, required_host, KeyText(provider, key_id), provider, key_id, task_id,
+                [&](HostClient& client) { return client.PutKey(provider, key_id, *key); });
 }
 
 Status Center::Impl::PushKdk(const std::string& provider, const std::vector<Json>& target_hosts,
@@ -127,12 +103,23 @@ Status Center::Impl::PushKdk(const std::string& provider, const std::vector<Json
   ASSIGN_OR_RETURN(Json doc, store->Get("providers", provider));
   ASSIGN_OR_RETURN(SecretBytes kdk, NativeKdk(doc, root_key.get()));
   bool tpm_required = doc.value("tpm_required", false);
+  return FanOut(target_hosts, required_host, "the KDK of native key provider " + provider, provider,
+                "", task_id,
+                [&](HostClient& client) { return client.PutKdk(provider, kdk, tpm_required); });
+}
+
+Status Center::Impl::FanOut(const std::vector<Json>& target_hosts, const std::string& required_host,
+                            const std::string& what, const std::string& provider,
+                            const std::string& key_id, const std::string& task_id,
+                            const std::function<Status(HostClient&)>& push) {
+  // In parallel: one thread per host (hosts answer in milliseconds; a dead
+  // one costs its timeout, not the others').
   std::vector<std::future<Status>> pushes;
   for (const Json& h : target_hosts) {
     std::string name = h.value("name", "");
-    pushes.push_back(std::async(std::launch::async, [this, name, &provider, &kdk, tpm_required] {
+    pushes.push_back(std::async(std::launch::async, [this, name, &push]() -> Status {
       ASSIGN_OR_RETURN(std::shared_ptr<HostClient> client, Host(name));
-      return client->PutKdk(provider, kdk, tpm_required);
+      return push(*client);
     }));
   }
   Status required = OkStatus();
@@ -144,10 +131,10 @@ Status Center::Impl::PushKdk(const std::string& provider, const std::vector<Json
       continue;
     }
     std::string why = s.code() == StatusCode::kUnavailable ? "unreachable" : "incompatible";
-    std::string msg = "the KDK of native key provider " + provider +
-                      " could not be pushed to host " + name + " (" + why + "): " + s.message();
-    Event("key.push_failed", "warning", "host", name, msg, provider, "", task_id);
-    RaiseAlarm("key.push_failed", "host", name, msg, provider, "");
+    std::string msg =
+        what + " could not be pushed to host " + name + " (" + why + "): " + s.message();
+    Event("key.push_failed", "warning", "host", name, msg, provider, key_id, task_id);
+    RaiseAlarm("key.push_failed", "host", name, msg, provider, key_id);
     if (name == required_host) required = Status(s.code(), msg);
   }
   return required;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "src/common/json_reply.h"
 #include "src/host/agent_json.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/secret_bytes.h"
@@ -24,35 +25,8 @@ std::string Subject(const X509* cert) {
   return buf;
 }
 
-int HttpStatusFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-      return 400;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kUnavailable:
-      return 503;
-    case StatusCode::kUnimplemented:
-      return 501;
-    default:
-      return 500;
-  }
-}
-
-void Reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void Fail(httplib::Response& res, const Status& s) {
-  Reply(res, HttpStatusFor(s), {{"error", s.message()}, {"code", StatusCodeName(s.code())}});
-}
+using internal::Fail;
+using internal::Reply;
 
 // {"provider": P, "key_id": K} from a body, or an error. With
 // `new_native_key`, "key_id" may be left out: an empty key id, which asks the

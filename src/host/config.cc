@@ -1,6 +1,5 @@
 #include "vmcrypt/host/config.h"
 
-#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <toml++/toml.h>
@@ -14,24 +13,6 @@
 
 namespace vmcrypt::host {
 namespace {
-
-std::string Resolve(const std::string& dir, const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  return dir + "/" + p;
-}
-
-bool IsIp(const std::string& s) {
-  in_addr a4;
-  in6_addr a6;
-  return inet_pton(AF_INET, s.c_str(), &a4) == 1 || inet_pton(AF_INET6, s.c_str(), &a6) == 1;
-}
-
-Status MakeDir(const std::string& path, mode_t mode) {
-  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
-    return InternalError("cannot create " + path + ": " + std::strerror(errno));
-  }
-  return OkStatus();
-}
 
 // "AB:CD:..." (32 upper-case hex pairs) from `fp` in either case, or an
 // error naming it.
@@ -106,9 +87,9 @@ Result<HostConfig> LoadHostConfig(const std::string& path) {
   };
   c.name = str("name", c.name);
   c.listen = str("listen", c.listen);
-  c.cert_file = Resolve(dir, str("certificate", "host.crt"));
-  c.key_file = Resolve(dir, str("private_key", "host.key"));
-  c.client_ca_file = Resolve(dir, str("client_ca", ""));
+  c.cert_file = ResolvePath(dir, str("certificate", "host.crt"));
+  c.key_file = ResolvePath(dir, str("private_key", "host.key"));
+  c.client_ca_file = ResolvePath(dir, str("client_ca", ""));
   if (const toml::array* fps = t["host"]["trusted_fingerprints"].as_array()) {
     for (const auto& fp : *fps) {
       if (!fp.is_string()) return InvalidArgumentError(path + ": trusted_fingerprints: strings");
@@ -120,15 +101,15 @@ Result<HostConfig> LoadHostConfig(const std::string& path) {
                                 ": set host.client_ca or host.trusted_fingerprints (who may "
                                 "control this host)");
   }
-  c.data_dir = Resolve(dir, str("data_dir", "data"));
-  c.run_dir = Resolve(dir, str("run_dir", "run"));
-  c.state_dir = Resolve(dir, str("state_dir", "state"));
+  c.data_dir = ResolvePath(dir, str("data_dir", "data"));
+  c.run_dir = ResolvePath(dir, str("run_dir", "run"));
+  c.state_dir = ResolvePath(dir, str("state_dir", "state"));
   const int64_t cache = t["host"]["key_cache_size"].value_or(int64_t{4096});
   if (cache < 1 || cache > 1000000) {
     return InvalidArgumentError(path + ": host.key_cache_size must be 1 - 1000000");
   }
   c.key_cache_size = static_cast<size_t>(cache);
-  c.tpm_device = Resolve(dir, str("tpm_device", ""));
+  c.tpm_device = ResolvePath(dir, str("tpm_device", ""));
   return c;
 }
 
@@ -145,11 +126,11 @@ Result<std::vector<std::string>> InitHostDirectory(const HostInitOptions& o) {
       return AlreadyExistsError(o.dir + "/" + f + " exists; refusing to overwrite it");
     }
   }
-  RETURN_IF_ERROR(MakeDir(o.dir, 0750));
-  RETURN_IF_ERROR(MakeDir(o.dir + "/clients", 0750));
-  RETURN_IF_ERROR(MakeDir(o.dir + "/data", 0700));
-  RETURN_IF_ERROR(MakeDir(o.dir + "/run", 0700));
-  RETURN_IF_ERROR(MakeDir(o.dir + "/state", 0700));
+  RETURN_IF_ERROR(MakeDirectory(o.dir, 0750));
+  RETURN_IF_ERROR(MakeDirectory(o.dir + "/clients", 0750));
+  RETURN_IF_ERROR(MakeDirectory(o.dir + "/data", 0700));
+  RETURN_IF_ERROR(MakeDirectory(o.dir + "/run", 0700));
+  RETURN_IF_ERROR(MakeDirectory(o.dir + "/state", 0700));
   std::vector<std::string> files;
   auto write_pair = [&](const std::string& base, const kms::IssuedCertificate& c) -> Status {
     RETURN_IF_ERROR(WriteFileAtomic(o.dir + "/" + base + ".crt", AsBytes(c.cert_pem), 0644));
@@ -172,7 +153,7 @@ Result<std::vector<std::string>> InitHostDirectory(const HostInitOptions& o) {
   server.ip_addresses = {"127.0.0.1"};
   server.dns_names = {"localhost"};
   for (const std::string& san : o.sans) {
-    (IsIp(san) ? server.ip_addresses : server.dns_names).push_back(san);
+    AddSubjectAltName(server, san);
   }
   ASSIGN_OR_RETURN(kms::IssuedCertificate host_cert, ca.Issue(server));
   RETURN_IF_ERROR(write_pair("host", host_cert));

@@ -2,15 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include "vmcrypt/base/file_util.h"
+
 namespace vmcrypt::kms {
-namespace {
-
-std::string Resolve(const std::string& dir, const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  return dir + "/" + p;
-}
-
-}  // namespace
 
 Result<KmsConfig> LoadKmsConfig(const std::string& path) {
   // toml++ (as Debian builds it) reports errors by exception; they stay in
@@ -30,8 +24,8 @@ Result<KmsConfig> LoadKmsConfig(const std::string& path) {
   };
   c.name = str("server", "name", c.name);
   c.server.listen = str("server", "listen", c.server.listen);
-  c.server.cert_file = Resolve(dir, str("server", "certificate", "server.crt"));
-  c.server.key_file = Resolve(dir, str("server", "private_key", "server.key"));
+  c.server.cert_file = ResolvePath(dir, str("server", "certificate", "server.crt"));
+  c.server.key_file = ResolvePath(dir, str("server", "private_key", "server.key"));
   c.server.min_tls = str("server", "min_tls", c.server.min_tls);
   const int64_t max_message = t["server"]["max_message_size"].value_or(int64_t{1} << 20);
   if (max_message < 1024 || max_message > (int64_t{64} << 20)) {
@@ -50,21 +44,21 @@ Result<KmsConfig> LoadKmsConfig(const std::string& path) {
     return InvalidArgumentError(path + ": server.threads must be 0 (automatic) - 1024");
   }
   c.server.threads = static_cast<int>(threads);
-  c.ca_cert_file = Resolve(dir, str("ca", "certificate", "ca.crt"));
-  c.ca_key_file = Resolve(dir, str("ca", "private_key", "ca.key"));
+  c.ca_cert_file = ResolvePath(dir, str("ca", "certificate", "ca.crt"));
+  c.ca_key_file = ResolvePath(dir, str("ca", "private_key", "ca.key"));
   c.root_key_type = str("root_key", "type", c.root_key_type);
   if (c.root_key_type != "software") {
     return InvalidArgumentError(path + ": root_key.type \"" + c.root_key_type +
                                 "\" is not supported (only \"software\" so far)");
   }
-  c.root_key_file = Resolve(dir, str("root_key", "file", "root.key"));
+  c.root_key_file = ResolvePath(dir, str("root_key", "file", "root.key"));
   c.store_type = str("store", "type", c.store_type);
   if (c.store_type != "sqlite") {
     return InvalidArgumentError(path + ": store.type \"" + c.store_type +
                                 "\" is not supported (only \"sqlite\" so far)");
   }
-  c.store_path = Resolve(dir, str("store", "path", "kms.db"));
-  c.audit_file = Resolve(dir, str("audit", "file", ""));
+  c.store_path = ResolvePath(dir, str("store", "path", "kms.db"));
+  c.audit_file = ResolvePath(dir, str("audit", "file", ""));
   return c;
 }
 

@@ -1,10 +1,6 @@
 #include "vmcrypt/kms/init.h"
 
-#include <arpa/inet.h>
 #include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
@@ -16,17 +12,6 @@
 
 namespace vmcrypt::kms {
 namespace {
-
-bool IsIp(const std::string& s) {
-  in_addr a4;
-  in6_addr a6;
-  return inet_pton(AF_INET, s.c_str(), &a4) == 1 || inet_pton(AF_INET6, s.c_str(), &a6) == 1;
-}
-
-Status MakeDir(const std::string& path, mode_t mode) {
-  if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return OkStatus();
-  return InternalError("cannot create " + path + ": " + std::strerror(errno));
-}
 
 std::string ConfigText(const InitOptions& o) {
   return "# vmcrypt kms configuration, written by `vmcrypt kms init`.\n"
@@ -97,8 +82,8 @@ Result<InitResult> InitKmsDirectory(const InitOptions& o) {
       return AlreadyExistsError(o.dir + "/" + f + " exists; refusing to overwrite key material");
     }
   }
-  RETURN_IF_ERROR(MakeDir(o.dir, 0750));
-  RETURN_IF_ERROR(MakeDir(o.dir + "/clients", 0750));
+  RETURN_IF_ERROR(MakeDirectory(o.dir, 0750));
+  RETURN_IF_ERROR(MakeDirectory(o.dir + "/clients", 0750));
 
   InitResult result;
   ASSIGN_OR_RETURN(CertificateAuthority ca,
@@ -116,7 +101,7 @@ Result<InitResult> InitKmsDirectory(const InitOptions& o) {
   server.dns_names = {"localhost"};
   server.validity_days = o.validity_days;
   for (const std::string& san : o.sans) {
-    (IsIp(san) ? server.ip_addresses : server.dns_names).push_back(san);
+    AddSubjectAltName(server, san);
   }
   ASSIGN_OR_RETURN(IssuedCertificate server_cert, ca.Issue(server));
   RETURN_IF_ERROR(WritePair(o.dir, "server", server_cert, &result));

@@ -1,5 +1,6 @@
 #include "vmcrypt/kms/pki.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -230,6 +231,16 @@ Result<std::string> CertificateAuthority::SignCsr(std::string_view csr_pem,
   X509_set_pubkey(cert.get(), req_key);
   RETURN_IF_ERROR(BuildAndSign(cert.get(), state_->cert.get(), state_->key.get(), spec, false));
   return CertToPem(cert.get());
+}
+
+bool IsIpAddress(const std::string& name) {
+  in_addr a4;
+  in6_addr a6;
+  return inet_pton(AF_INET, name.c_str(), &a4) == 1 || inet_pton(AF_INET6, name.c_str(), &a6) == 1;
+}
+
+void AddSubjectAltName(CertSpec& spec, const std::string& name) {
+  (IsIpAddress(name) ? spec.ip_addresses : spec.dns_names).push_back(name);
 }
 
 Result<CertificateInfo> DescribeCertificate(std::string_view cert_pem) {

@@ -132,5 +132,22 @@ TEST(PkiTest, SignsCsrsWithOurUsages) {
             "not a PEM certificate request (CSR)");
 }
 
+TEST(PkiTest, SortsSubjectAltNamesIntoIpAndDns) {
+  EXPECT_TRUE(IsIpAddress("10.0.0.5"));
+  EXPECT_TRUE(IsIpAddress("::1"));
+  EXPECT_TRUE(IsIpAddress("fe80::1:2"));
+  EXPECT_FALSE(IsIpAddress("kms.example.com"));
+  EXPECT_FALSE(IsIpAddress("10.0.0.256"));
+  EXPECT_FALSE(IsIpAddress("10.0.0.5:5696"));
+  EXPECT_FALSE(IsIpAddress(""));
+
+  CertSpec spec;
+  for (const char* name : {"10.0.0.5", "kms.example.com", "::1", "localhost"}) {
+    AddSubjectAltName(spec, name);
+  }
+  EXPECT_EQ(spec.ip_addresses, (std::vector<std::string>{"10.0.0.5", "::1"}));
+  EXPECT_EQ(spec.dns_names, (std::vector<std::string>{"kms.example.com", "localhost"}));
+}
+
 }  // namespace
 }  // namespace vmcrypt::kms

@@ -26,6 +26,16 @@ Result<std::string> ReadFileToString(const std::string& path);
 // PermissionDenied if the file is readable or writable by group or others.
 Result<SecretBytes> ReadSecretFile(const std::string& path);
 
+// `path` as named in a configuration file whose folder is `dir`: an absolute
+// or empty `path` is returned as is, a relative one as "dir/path".
+std::string ResolvePath(const std::string& dir, const std::string& path);
+
+// Creates folder `path` with `mode` (narrowed by the umask); its parent must
+// exist. Anything already at `path` is accepted as is: its mode is not
+// changed and it is not checked to be a folder. Other failures are Internal,
+// with a message naming `path` and the reason.
+Status MakeDirectory(const std::string& path, mode_t mode);
+
 }  // namespace vmcrypt
 
 #endif  // VMCRYPT_BASE_FILE_UTIL_H_

@@ -40,6 +40,13 @@ enum class StatusCode : int {
 // Returns "INVALID_ARGUMENT" etc.
 std::string_view StatusCodeName(StatusCode code);
 
+// The HTTP status (RFC 9110 §15) a REST API answers an error with: 400
+// InvalidArgument and OutOfRange, 401 Unauthenticated, 403 PermissionDenied,
+// 404 NotFound, 409 AlreadyExists and FailedPrecondition, 501 Unimplemented,
+// 503 Unavailable and DeadlineExceeded, 500 for every other code (kOk
+// included: callers map only errors).
+int HttpStatusFor(StatusCode code);
+
 class [[nodiscard]] Status {
  public:
   // An OK status.

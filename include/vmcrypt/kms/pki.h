@@ -29,6 +29,14 @@ struct CertSpec {
   int validity_days = 825;
 };
 
+// True if `name` is an IPv4 or IPv6 address literal ("10.0.0.5", "::1"),
+// false for anything else (a DNS name).
+bool IsIpAddress(const std::string& name);
+
+// Adds `name` to `spec`'s subjectAltName: to ip_addresses if it is an IP
+// address literal (IsIpAddress), else to dns_names.
+void AddSubjectAltName(CertSpec& spec, const std::string& name);
+
 struct IssuedCertificate {
   std::string cert_pem;
   SecretBytes key_pem;  // PKCS#8, unencrypted
