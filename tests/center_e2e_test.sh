@@ -175,6 +175,8 @@ KDK_HEX=$(grep -A1 "friendlyName: vmcrypt native key provider KDK" "$TMP/nat.inf
 check "the backup holds a 32-byte KDK" '[ ${#KDK_HEX} = 64 ]'
 check "create a VM with the native provider through center" 'V vm create nvm1 --disk 8M --host host1 --policy encrypted --provider nat > /dev/null'
 check "its key comes from the native provider" '[ "$(V vm show nvm1 --json | json "d[\"key\"][\"provider\"]")" = nat ]'
+check "a native provider that requires a TPM is refused by hosts without one" \
+  'V provider add tpmnat --native --tpm-required > /dev/null 2>&1; V events --json | json "sum(1 for e in d[\"events\"] if e[\"type\"]==\"key.push_failed\" and e[\"provider\"]==\"tpmnat\" and \"incompatible\" in e[\"message\"])" | grep -qx 2'
 # Center stops: host1 keeps the KDK and makes and opens encrypted VMs alone.
 stop center
 H1API() {  # METHOD PATH [JSON]: host1's API with its admin bundle
@@ -208,7 +210,9 @@ done
 check "the KEKs were read from the KMS for the scan" '[ ${#HEXES[2]} = 64 ] && [ ${#HEXES[0]} = 64 ]'
 DEK_HEX=$($SECRETS home-dek "$TMP/datastore/vm1/vm.json" "${HEXES[2]}")
 check "vm1's home DEK was unwrapped for the scan" '[ ${#DEK_HEX} = 64 ]'
-check "center's database and files hold no KEK, KDK or DEK bytes" '$SECRETS scan "$TMP/center" "${HEXES[@]}" "$KDK_HEX" "$DEK_HEX"'
+DISK_DEKS=($($SECRETS disk-deks "$TMP/datastore/vm1/disk0.img" "${HEXES[2]}") $($SECRETS disk-deks "$TMP/datastore/vm1/disk1.img" "${HEXES[2]}"))
+check "vm1's disk DEKs were unwrapped for the scan" '[ ${#DISK_DEKS[@]} -ge 2 ] && [ ${#DISK_DEKS[0]} = 128 ]'
+check "center's database and files hold no KEK, KDK or DEK bytes" '$SECRETS scan "$TMP/center" "${HEXES[@]}" "$KDK_HEX" "$DEK_HEX" "${DISK_DEKS[@]}"'
 mkdir -p "$TMP/control" && cp "$TMP/get-$HOME_KEY.txt" "$TMP/control/"
 check "the scan does find key bytes where they are (control)" '! $SECRETS scan "$TMP/control" "${HEXES[2]}" 2> /dev/null'
 check "center's database holds the key ids" 'cat "$TMP/center/state/center.db"* | grep -aq "$HOME_KEY"'

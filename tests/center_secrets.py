@@ -6,6 +6,11 @@
     center_secrets.py home-dek VM_JSON KEK_HEX
                                           the VM home DEK, unwrapped (RFC 5649) from
                                           the key safe of vm.json with the KEK, as hex
+    center_secrets.py disk-deks DISK KEK_HEX
+                                          the DEKs in an encrypted disk's header
+                                          (FILE, or FILE.hdr when detached; format in
+                                          docs/disk-format.md), unwrapped with the KEK,
+                                          one hex line each
     center_secrets.py scan DIR HEX...     exit 1 (naming the file) if any file under
                                           DIR holds one of the secrets raw, as hex
                                           (either case) or as base64
@@ -31,6 +36,34 @@ def home_dek(vm_json, kek_hex):
     print(dek.hex())
 
 
+def disk_deks(disk, kek_hex):
+    import os.path
+    import struct
+    from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding
+    path = disk + ".hdr" if os.path.exists(disk + ".hdr") else disk
+    data = open(path, "rb").read(8192)
+    found = set()
+    for base in (0, 4096):  # the two header copies
+        h = data[base:base + 4096]
+        if h[:8] != b"VMCRYPTD":
+            continue
+        (count,) = struct.unpack(">H", h[62:64])
+        off = 136
+        for _ in range(count):
+            off += 2  # role, wrap algorithm
+            (plen,) = struct.unpack(">H", h[off:off + 2]); off += 2 + plen
+            (klen,) = struct.unpack(">H", h[off:off + 2]); off += 2 + klen
+            (wlen,) = struct.unpack(">H", h[off:off + 2]); off += 2
+            wrapped = h[off:off + wlen]; off += wlen
+            try:
+                found.add(aes_key_unwrap_with_padding(bytes.fromhex(kek_hex), wrapped).hex())
+            except Exception:
+                pass  # a stale copy under an older KEK
+    if not found:
+        sys.exit("no DEK unwrapped from " + path)
+    print("\n".join(sorted(found)))
+
+
 def scan(root, hexes):
     secrets = [bytes.fromhex(h) for h in hexes]
     for s in secrets:
@@ -49,4 +82,5 @@ def scan(root, hexes):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"kek": lambda: kek(*args), "home-dek": lambda: home_dek(*args),
+     "disk-deks": lambda: disk_deks(*args),
      "scan": lambda: scan(args[0], args[1:])}[cmd]()
