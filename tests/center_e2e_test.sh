@@ -125,6 +125,31 @@ check "data intact after deep rekey" 'readback "$TMP/o5.json"'
 V vm close vm1 > /dev/null
 check "keys status lists the VM's key as available" 'V keys status --json | json "any(k[\"key_id\"]==\"$NEW_KEY\" and k[\"state\"]==\"available\" and \"vm1\" in k[\"vms\"] for k in d[\"keys\"])" | grep -q True'
 
+# --- kill -9 of center in the middle of a task (a deep rekey): the task is
+# reported failed, and running it again finishes it with the data intact.
+# host1 is paused (SIGSTOP) so that the task is surely in flight.
+V vm create big1 --disk 64M --host host1 --policy encrypted > /dev/null
+V vm open big1 --json > "$TMP/big.json"
+BU=$(json 'd["disks"][0]["nbd_uri"]' < "$TMP/big.json")
+qemu-io -f raw -c "write -P 0x7e 0 1M" -c "write -P 0x7f 60M 1M" "$BU" > /dev/null
+V vm close big1 > /dev/null
+kill -STOP "${PIDS[host1]}"
+TID=$(V vm rekey big1 --deep --no-wait --json | json 'd["id"]')
+for _ in $(seq 100); do
+  [ "$(V tasks "$TID" --json | json 'd["state"]')" = running ] && break
+  sleep 0.05
+done
+kill -9 "${PIDS[center]}"; wait "${PIDS[center]}" 2> /dev/null; unset "PIDS[center]"
+kill -CONT "${PIDS[host1]}"
+start center "$TMP/center-k9.log" 'listening on https://127.0.0.1:' "$VMCRYPT" center serve --config "$TMP/center/center.toml" --listen 127.0.0.1:0
+export VMCRYPT_CENTER=https://127.0.0.1:$PORT
+check "after kill -9, the interrupted task is reported failed" \
+  'V tasks "$TID" --json | json "d[\"state\"]==\"error\" and \"center stopped during the task\" in d[\"error\"]" | grep -q True'
+check "running the deep rekey again finishes it" 'V vm rekey big1 --deep > /dev/null'
+check "the data survived" 'V vm open big1 --json > "$TMP/big2.json" && BU=$(json "d[\"disks\"][0][\"nbd_uri\"]" < "$TMP/big2.json") && qemu-io -f raw -c "read -P 0x7e 0 1M" -c "read -P 0x7f 60M 1M" "$BU" | grep -c "read 1048576" | grep -qx 2'
+V vm close big1 > /dev/null
+V vm delete big1 > /dev/null
+
 # --- privileges ---------------------------------------------------------------------
 BOB=$(V user add bob --role NoCryptoAdmin --json | json 'd["token"]')
 B() { VMCRYPT_TOKEN=$BOB "$VMCRYPT" "$@"; }
