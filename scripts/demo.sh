@@ -68,7 +68,9 @@ echo "   $FILE: $(stat -c %s "$FILE") bytes, first bytes:"
 head -c 64 "$FILE" | od -A d -t x1 | head -4
 
 step "center's store holds the key id, never key bytes"
-echo "   key id $KEY appears in center.db: $(cat "$WORK/dev/center/state/center.db"* | grep -ac "$KEY" || true) time(s)"
+echo "   documents in center.db that name key id $KEY:"
+sqlite3 "file:$WORK/dev/center/state/center.db?mode=ro" \
+  "SELECT '     ' || collection || ' ' || id FROM documents WHERE body LIKE '%$KEY%'"
 run vmcrypt keys status
 
 step "shallow rekey (a new KEK wraps the same DEKs; the VM must be closed)"

@@ -10,7 +10,7 @@
 # Usage: center_e2e_test.sh VMCRYPT
 set -uo pipefail
 VMCRYPT=$1
-for tool in qemu-io openssl python3; do
+for tool in qemu-io openssl python3 sqlite3; do
   command -v $tool > /dev/null || { echo "missing $tool: apt-get install ${tool/qemu-io/qemu-utils}"; exit 1; }
 done
 TMP=$(mktemp -d)
@@ -240,7 +240,7 @@ check "vm1's disk DEKs were unwrapped for the scan" '[ ${#DISK_DEKS[@]} -ge 2 ] 
 check "center's database and files hold no KEK, KDK or DEK bytes" '$SECRETS scan "$TMP/center" "${HEXES[@]}" "$KDK_HEX" "$DEK_HEX" "${DISK_DEKS[@]}"'
 mkdir -p "$TMP/control" && cp "$TMP/get-$HOME_KEY.txt" "$TMP/control/"
 check "the scan does find key bytes where they are (control)" '! $SECRETS scan "$TMP/control" "${HEXES[2]}" 2> /dev/null'
-check "center's database holds the key ids" 'cat "$TMP/center/state/center.db"* | grep -aq "$HOME_KEY"'
+check "center's database holds the key ids" '[ "$(sqlite3 "file:$TMP/center/state/center.db?mode=ro" "SELECT count(*) FROM documents WHERE collection = '"'"'vms'"'"' AND body LIKE '"'"'%$HOME_KEY%'"'"'")" -ge 1 ]'
 
 # --- a cluster's default provider wins over center's --------------------------------
 check "set the native provider as cluster c1's default" 'V provider default nat --cluster c1 > /dev/null'

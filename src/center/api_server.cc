@@ -162,20 +162,10 @@ Result<std::unique_ptr<CenterApiServer>> CenterApiServer::Start(Center* center, 
   impl->http->set_read_timeout(30, 0);
   impl->http->set_write_timeout(90, 0);
   impl->Routes();
-  const size_t colon = c.listen.rfind(':');
-  if (colon == std::string::npos) return InvalidArgumentError("listen must be HOST:PORT");
-  const std::string host = c.listen.substr(0, colon);
-  const int want = std::atoi(c.listen.c_str() + colon + 1);
-  int port = want;
-  if (want == 0) {
-    port = impl->http->bind_to_any_port(host);
-  } else if (!impl->http->bind_to_port(host, want)) {
-    port = -1;
-  }
-  if (port <= 0) return UnavailableError("cannot listen on " + c.listen);
-  impl->port = static_cast<uint16_t>(port);
-  Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->http->listen_after_bind(); });
+  ASSIGN_OR_RETURN(impl->port,
+                   vmcrypt::internal::BindAndServe(*impl->http, c.listen, &impl->thread));
+  const std::string host = c.listen.substr(0, c.listen.rfind(':'));
+  const uint16_t port = impl->port;
   impl->log("center " + c.name + " listening on https://" + host + ":" + std::to_string(port));
   return std::unique_ptr<CenterApiServer>(new CenterApiServer(std::move(impl)));
 }

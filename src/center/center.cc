@@ -522,8 +522,7 @@ Result<Json> Center::ListEvents(const Principal& who, int64_t after, size_t limi
     return Json{{"events", events}};
   }
   // Without `after`: the newest `limit` events, oldest first.
-  ASSIGN_OR_RETURN(std::vector<Json> events, impl_->store->ListEvents(0, SIZE_MAX));
-  if (events.size() > limit) events.erase(events.begin(), events.end() - limit);
+  ASSIGN_OR_RETURN(std::vector<Json> events, impl_->store->ListRecentEvents(limit));
   return Json{{"events", events}};
 }
 

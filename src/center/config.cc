@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "src/common/toml_file.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/center/host_client.h"
@@ -41,13 +42,7 @@ std::string ConfigText(const CenterInitOptions& o) {
 }  // namespace
 
 Result<CenterConfig> LoadCenterConfig(const std::string& path) {
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(path + ":" + std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table t, vmcrypt::internal::ParseTomlFile(path));
   const std::string dir = std::filesystem::absolute(path).parent_path().string();
   CenterConfig c;
   auto str = [&](const char* key, std::string def) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 #include <mutex>
 #include <string>
@@ -216,14 +217,26 @@ class SqliteCenterStore final : public CenterStore {
   }
 
   Result<std::vector<Json>> ListEvents(int64_t after, size_t limit) override {
+    return QueryEvents("SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT ?", after,
+                       limit);
+  }
+
+  Result<std::vector<Json>> ListRecentEvents(size_t limit) override {
+    ASSIGN_OR_RETURN(
+        std::vector<Json> events,
+        QueryEvents("SELECT id, body FROM events WHERE id > ? ORDER BY id DESC LIMIT ?", 0, limit));
+    std::reverse(events.begin(), events.end());
+    return events;
+  }
+
+  // Runs an events query with parameters (after, limit).
+  Result<std::vector<Json>> QueryEvents(const char* sql, int64_t after, size_t limit) {
     std::vector<Json> events;
     if (limit == 0) return events;
     const int64_t max = static_cast<int64_t>(
         std::min<size_t>(limit, static_cast<size_t>(std::numeric_limits<int64_t>::max())));
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(
-        Statement stmt,
-        conn_->Prepare("SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT ?"));
+    ASSIGN_OR_RETURN(Statement stmt, conn_->Prepare(sql));
     stmt.BindInt(1, after);
     stmt.BindInt(2, max);
     for (;;) {

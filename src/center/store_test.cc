@@ -211,6 +211,15 @@ TEST_F(CenterStoreTest, EventsAreNumberedAndListedAfterN) {
   EXPECT_TRUE(store->ListEvents(0, 0)->empty());
   EXPECT_EQ(store->ListEvents(0, SIZE_MAX)->size(), 5u);
 
+  // The newest N, oldest first.
+  Result<std::vector<Json>> recent = store->ListRecentEvents(2);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 2u);
+  EXPECT_EQ((*recent)[0]["id"], 4);
+  EXPECT_EQ((*recent)[1]["id"], 5);
+  EXPECT_EQ(store->ListRecentEvents(100)->size(), 5u);
+  EXPECT_TRUE(store->ListRecentEvents(0)->empty());
+
   EXPECT_EQ(store->AppendEvent(Json::array()).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(*store->AppendEvent(Json{{"message", "after a rejected one"}}), 6);
 }

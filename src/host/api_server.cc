@@ -320,19 +320,10 @@ Result<std::unique_ptr<HostApiServer>> HostApiServer::Start(HostAgent* agent, Lo
   impl->http->set_payload_max_length(1 << 20);
   impl->http->set_read_timeout(30, 0);
   impl->Routes();
-  const size_t colon = c.listen.rfind(':');
-  if (colon == std::string::npos) return InvalidArgumentError("listen must be HOST:PORT");
-  const std::string host = c.listen.substr(0, colon);
-  const int want = std::atoi(c.listen.c_str() + colon + 1);
-  int port = want;
-  if (want == 0) {
-    port = impl->http->bind_to_any_port(host);
-  } else if (!impl->http->bind_to_port(host, want)) {
-    port = -1;
-  }
-  if (port <= 0) return UnavailableError("cannot listen on " + c.listen);
-  impl->port = static_cast<uint16_t>(port);
-  impl->thread = std::thread([raw] { raw->http->listen_after_bind(); });
+  ASSIGN_OR_RETURN(impl->port,
+                   vmcrypt::internal::BindAndServe(*impl->http, c.listen, &impl->thread));
+  const std::string host = c.listen.substr(0, c.listen.rfind(':'));
+  const uint16_t port = impl->port;
   impl->log("host agent " + c.name + " listening on " + host + ":" + std::to_string(port) +
             " (HTTPS, client certificates required)");
   return std::unique_ptr<HostApiServer>(new HostApiServer(std::move(impl)));

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "src/common/toml_file.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/kms/pki.h"
@@ -71,13 +72,7 @@ std::string ConfigText(const HostInitOptions& o, const std::vector<std::string>&
 }  // namespace
 
 Result<HostConfig> LoadHostConfig(const std::string& path) {
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(path + ":" + std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table t, vmcrypt::internal::ParseTomlFile(path));
   // Paths in the file are relative to its folder; made absolute, because
   // they end up in NBD URIs handed to other processes.
   const std::string dir = std::filesystem::absolute(path).parent_path().string();

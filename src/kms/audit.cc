@@ -27,16 +27,11 @@ std::string Iso8601(int64_t t) {
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return InternalError("cannot open audit log " + path + ": " + std::strerror(errno));
-  std::FILE* f = fdopen(fd, "a");
-  if (f == nullptr) {
-    close(fd);
-    return InternalError("cannot open audit log " + path);
-  }
-  return std::unique_ptr<AuditLog>(new AuditLog(f));
+  return std::unique_ptr<AuditLog>(new AuditLog(fd));
 }
 
 AuditLog::~AuditLog() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (fd_ >= 0) close(fd_);
 }
 
 void AuditLog::Record(int64_t time, const ClientIdentity& client, const std::string& peer,
@@ -62,9 +57,17 @@ void AuditLog::Record(int64_t time, const ClientIdentity& client, const std::str
     }
     lines += j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  std::fwrite(lines.data(), 1, lines.size(), file_);
-  std::fflush(file_);
+  // One write(2) for the whole batch (see audit.h); a short write, which a
+  // regular file gives only when the disk is full, is completed.
+  const char* p = lines.data();
+  size_t left = lines.size();
+  while (left > 0) {
+    const ssize_t n = write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the disk is full or failing: the request is still answered
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
 }
 
 }  // namespace vmcrypt::kms

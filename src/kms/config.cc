@@ -2,20 +2,13 @@
 
 #include <toml++/toml.h>
 
+#include "src/common/toml_file.h"
 #include "vmcrypt/base/file_util.h"
 
 namespace vmcrypt::kms {
 
 Result<KmsConfig> LoadKmsConfig(const std::string& path) {
-  // toml++ (as Debian builds it) reports errors by exception; they stay in
-  // this adapter (STYLE.md rule 3).
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(path + ":" + std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table t, vmcrypt::internal::ParseTomlFile(path));
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   KmsConfig c;

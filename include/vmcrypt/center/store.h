@@ -53,6 +53,8 @@ class CenterStore {
   virtual Result<int64_t> AppendEvent(Json event) = 0;
   // Events with a number > `after`, oldest first, at most `limit`.
   virtual Result<std::vector<Json>> ListEvents(int64_t after, size_t limit) = 0;
+  // The newest `limit` events, oldest first.
+  virtual Result<std::vector<Json>> ListRecentEvents(size_t limit) = 0;
 
   // The database files (for scans in tests and for backups).
   virtual std::vector<std::string> Files() const = 0;
