@@ -194,6 +194,10 @@ check "the host seals a support bundle with it" \
 check "add a native key provider" 'V provider add nat --native > /dev/null'
 check "a native provider is unusable before its backup" '! V vm create nvm0 --disk 4M --policy encrypted --provider nat > "$TMP/nat0.out" 2>&1 && grep -qi "back" "$TMP/nat0.out"'
 check "export it (password-protected PKCS#12)" 'V provider export nat --password "s3cret pass" --out "$TMP/nat.p12" > /dev/null && [ -s "$TMP/nat.p12" ]'
+check "a backup is not restored over an existing provider" '! V provider restore --file "$TMP/nat.p12" --password "s3cret pass" > "$TMP/restore.out" 2>&1 && grep -q "already exists" "$TMP/restore.out"'
+check "a removed native provider comes back from its backup, usable" \
+  'V provider add nat2 --native > /dev/null && V provider export nat2 --password pw2 --out "$TMP/nat2.p12" > /dev/null && V provider remove nat2 > /dev/null && ! V provider show nat2 > /dev/null 2>&1 && V provider restore --file "$TMP/nat2.p12" --password pw2 > /dev/null && V vm create nvm2 --disk 4M --host host2 --policy encrypted --provider nat2 > /dev/null'
+check "a wrong backup password is refused" '! V provider restore --file "$TMP/nat2.p12" --password wrong > "$TMP/wrongpw.out" 2>&1 && grep -q "wrong password" "$TMP/wrongpw.out"'
 check "openssl reads the backup with the password" 'openssl pkcs12 -info -in "$TMP/nat.p12" -passin "pass:s3cret pass" -nokeys > "$TMP/nat.info" 2>&1'
 check "a wrong password does not open it" '! openssl pkcs12 -info -in "$TMP/nat.p12" -passin pass:wrong -nokeys > /dev/null 2>&1'
 KDK_HEX=$(grep -A1 "friendlyName: vmcrypt native key provider KDK" "$TMP/nat.info" | tail -1 | tr -d ' \n')

@@ -487,7 +487,14 @@ Result<Json> Center::RestoreProvider(const Principal& who, const Json& body) {
   std::string name = doc->value("name", "");
   RETURN_IF_ERROR(CheckName("key provider", name));
   RETURN_IF_ERROR(MakeDir(impl_->ContextFor(name).provider_dir));
-  RETURN_IF_ERROR(impl_->store->Put("providers", name, *doc));
+  // Never over an existing provider: its KDK may differ, and the VMs whose
+  // keys it derives would be lost.
+  Status inserted = impl_->store->Insert("providers", name, *doc);
+  if (inserted.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("a key provider named " + name +
+                              " already exists; the backup is not restored over it");
+  }
+  RETURN_IF_ERROR(inserted);
   impl_->ForgetProvider(name);
   impl_->Event("provider.restored", "info", "provider", name,
                "native key provider " + name + " restored from a backup", name);
