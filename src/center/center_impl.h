@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +80,8 @@ class TaskRunner {
   std::condition_variable done_cv_;  // a task finished
   std::deque<Item> queue_;
   std::map<std::string, int> busy_;  // entities with a running task
+  std::set<std::string> finishing_;  // tasks taken from the queue, callback not yet run
+  uint64_t finished_count_ = 0;      // tasks finished so far (wakes waiters)
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

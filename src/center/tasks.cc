@@ -82,6 +82,7 @@ void TaskRunner::Work() {
     Item item = std::move(*it);
     queue_.erase(it);
     busy_[item.entity]++;
+    finishing_.insert(item.id);
     lock.unlock();
 
     (void)store_->Update("tasks", item.id, [](Json& t) {
@@ -108,6 +109,8 @@ void TaskRunner::Work() {
 
     lock.lock();
     if (--busy_[item.entity] == 0) busy_.erase(item.entity);
+    finishing_.erase(item.id);
+    ++finished_count_;
     done_cv_.notify_all();
     cv_.notify_all();
   }
@@ -117,11 +120,17 @@ Result<Json> TaskRunner::Wait(const std::string& id, std::chrono::milliseconds w
   auto deadline = std::chrono::steady_clock::now() + wait;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    // The store is read without the lock; a task that finishes meanwhile
+    // bumps finished_count_, so its wake-up is not lost.
+    const uint64_t seen = finished_count_;
     lock.unlock();
     ASSIGN_OR_RETURN(Json task, store_->Get("tasks", id));
     lock.lock();
     std::string state = task.value("state", "");
-    if (state == "success" || state == "error") return task;
+    // Finished once its end is recorded and its callback (the task's event)
+    // has run: a waiter never sees a task done before its event exists.
+    if ((state == "success" || state == "error") && finishing_.count(id) == 0) return task;
+    if (finished_count_ != seen) continue;
     if (done_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
       lock.unlock();
       return store_->Get("tasks", id);
