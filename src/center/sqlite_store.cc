@@ -293,42 +293,6 @@ Status CreatePrivateFile(const std::string& path) {
   return OkStatus();
 }
 
-Status CheckVersion(Connection& conn, const std::string& path, int64_t version) {
-  if (version > kCenterSchemaVersion) {
-    return FailedPreconditionError("center store " + path + " has schema version " +
-                                   std::to_string(version) +
-                                   ", newer than this vmcrypt supports (" +
-                                   std::to_string(kCenterSchemaVersion) + "); upgrade vmcrypt");
-  }
-  ASSIGN_OR_RETURN(int64_t app_id, conn.QueryInt("PRAGMA application_id", "read application id"));
-  if (app_id != kCenterApplicationId) {
-    return FailedPreconditionError("center store " + path +
-                                   " is an SQLite database of another application");
-  }
-  // Older versions would be migrated here; version 1 is the first.
-  return OkStatus();
-}
-
-// Runs inside BEGIN IMMEDIATE so that two processes opening a new store do
-// not both create the schema.
-Status CreateSchema(Connection& conn, const std::string& path) {
-  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version != 0) return CheckVersion(conn, path, version);
-  ASSIGN_OR_RETURN(int64_t tables,
-                   conn.QueryInt("SELECT count(*) FROM sqlite_schema", "read schema"));
-  if (tables != 0) {
-    return FailedPreconditionError("center store " + path +
-                                   " is an SQLite database of another application");
-  }
-  for (const char* sql : kSchemaV1) {
-    RETURN_IF_ERROR(conn.Exec(sql, "create schema"));
-  }
-  RETURN_IF_ERROR(conn.Exec("PRAGMA application_id = " + std::to_string(kCenterApplicationId),
-                            "set application id"));
-  return conn.Exec("PRAGMA user_version = " + std::to_string(kCenterSchemaVersion),
-                   "set schema version");
-}
-
 Status PrepareConnection(Connection& conn, const std::string& path) {
   // The first statement that reads the file: a file that is not a database
   // fails here with SQLITE_NOTADB -> DataLoss.
@@ -340,12 +304,8 @@ Status PrepareConnection(Connection& conn, const std::string& path) {
   // FULL: in WAL mode the WAL is fsynced at every commit, so a commit that
   // returned survives power loss (https://sqlite.org/pragma.html#pragma_synchronous).
   RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = FULL", "set synchronous"));
-  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version != 0) return CheckVersion(conn, path, version);
-  Transaction txn(conn);
-  RETURN_IF_ERROR(txn.Begin());
-  RETURN_IF_ERROR(CreateSchema(conn, path));
-  return txn.Commit();
+  return store::sqlite::EnsureSchema(
+      conn, path, {"center store", kCenterApplicationId, kCenterSchemaVersion, kSchemaV1});
 }
 
 }  // namespace

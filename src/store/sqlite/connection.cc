@@ -164,4 +164,54 @@ Result<std::string> Connection::QueryText(const std::string& sql, std::string_vi
   return stmt.ColumnText(0);
 }
 
+namespace {
+
+Status CheckSchema(Connection& conn, const std::string& path, const SchemaSpec& spec,
+                   int64_t version) {
+  const std::string who = std::string(spec.what) + " " + path;
+  if (version > spec.version) {
+    return FailedPreconditionError(who + " has schema version " + std::to_string(version) +
+                                   ", newer than this vmcrypt supports (" +
+                                   std::to_string(spec.version) + "); upgrade vmcrypt");
+  }
+  ASSIGN_OR_RETURN(int64_t app_id, conn.QueryInt("PRAGMA application_id", "read application id"));
+  if (app_id != spec.application_id) {
+    return FailedPreconditionError(who + " is an SQLite database of another application");
+  }
+  // Older versions would be migrated here; version 1 is the first.
+  return OkStatus();
+}
+
+// Runs inside BEGIN IMMEDIATE.
+Status CreateSchema(Connection& conn, const std::string& path, const SchemaSpec& spec) {
+  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
+  if (version != 0) return CheckSchema(conn, path, spec, version);
+  ASSIGN_OR_RETURN(int64_t tables,
+                   conn.QueryInt("SELECT count(*) FROM sqlite_schema", "read schema"));
+  if (tables != 0) {
+    return FailedPreconditionError(std::string(spec.what) + " " + path +
+                                   " is an SQLite database of another application");
+  }
+  for (const char* sql : spec.statements) {
+    RETURN_IF_ERROR(conn.Exec(sql, "create schema"));
+  }
+  RETURN_IF_ERROR(conn.Exec("PRAGMA application_id = " + std::to_string(spec.application_id),
+                            "set application id"));
+  return conn.Exec("PRAGMA user_version = " + std::to_string(spec.version), "set schema version");
+}
+
+}  // namespace
+
+Status EnsureSchema(Connection& conn, const std::string& path, const SchemaSpec& spec) {
+  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
+  if (version != 0) return CheckSchema(conn, path, spec, version);
+  RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "begin schema creation"));
+  Status st = CreateSchema(conn, path, spec);
+  if (!st.ok()) {
+    conn.Exec("ROLLBACK", "rollback schema creation").IgnoreError();
+    return st;
+  }
+  return conn.Exec("COMMIT", "commit schema creation");
+}
+
 }  // namespace vmcrypt::store::sqlite

@@ -114,6 +114,22 @@ class Connection {
   std::unordered_map<std::string, StmtPtr> cache_;
 };
 
+// What identifies a database and how to create it: PRAGMA application_id,
+// PRAGMA user_version, and the statements of the current schema.
+struct SchemaSpec {
+  std::string_view what;  // starts messages: "store", "center store"
+  int32_t application_id;
+  int64_t version;
+  std::span<const char* const> statements;
+};
+
+// In an empty database, creates the schema and sets both pragmas inside
+// BEGIN IMMEDIATE (two processes opening a new database do not both create
+// it); in another, checks them. FailedPrecondition "WHAT PATH has schema
+// version N, newer than ..." or "WHAT PATH is an SQLite database of another
+// application".
+Status EnsureSchema(Connection& conn, const std::string& path, const SchemaSpec& spec);
+
 }  // namespace vmcrypt::store::sqlite
 
 #endif  // VMCRYPT_SRC_STORE_SQLITE_CONNECTION_H_

@@ -53,42 +53,6 @@ constexpr const char* kSchemaV1[] = {
   added INTEGER NOT NULL))sql",
 };
 
-Status CheckVersion(Connection& conn, const std::string& path, int64_t version) {
-  if (version > kSqliteSchemaVersion) {
-    return FailedPreconditionError("store " + path + " has schema version " +
-                                   std::to_string(version) +
-                                   ", newer than this vmcrypt supports (" +
-                                   std::to_string(kSqliteSchemaVersion) + "); upgrade vmcrypt");
-  }
-  ASSIGN_OR_RETURN(int64_t app_id, conn.QueryInt("PRAGMA application_id", "read application id"));
-  if (app_id != kApplicationId) {
-    return FailedPreconditionError("store " + path +
-                                   " is an SQLite database of another application");
-  }
-  // Older versions would be migrated here; version 1 is the first.
-  return OkStatus();
-}
-
-// Creates the schema in a database that has none; runs inside BEGIN
-// IMMEDIATE so that two processes opening a new store do not race.
-Status CreateSchema(Connection& conn, const std::string& path) {
-  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version != 0) return CheckVersion(conn, path, version);
-  ASSIGN_OR_RETURN(int64_t tables,
-                   conn.QueryInt("SELECT count(*) FROM sqlite_schema", "read schema"));
-  if (tables != 0) {
-    return FailedPreconditionError("store " + path +
-                                   " is an SQLite database of another application");
-  }
-  for (const char* sql : kSchemaV1) {
-    RETURN_IF_ERROR(conn.Exec(sql, "create schema"));
-  }
-  RETURN_IF_ERROR(
-      conn.Exec("PRAGMA application_id = " + std::to_string(kApplicationId), "set application id"));
-  return conn.Exec("PRAGMA user_version = " + std::to_string(kSqliteSchemaVersion),
-                   "set schema version");
-}
-
 // Locate's IN-subquery and ORDER BY use ephemeral tables; with the default
 // temp_store=FILE each one creates and unlinks a temporary file (measured: an
 // index lookup went from 35 us to 215 us). They hold uids of one result set.
@@ -116,15 +80,7 @@ Status PrepareWriterConnection(Connection& conn, const std::string& path) {
   RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = -65536", "set cache_size"));
   RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint"));
 
-  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version != 0) return CheckVersion(conn, path, version);
-  RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "begin schema creation"));
-  Status st = CreateSchema(conn, path);
-  if (!st.ok()) {
-    conn.Exec("ROLLBACK", "rollback schema creation").IgnoreError();
-    return st;
-  }
-  return conn.Exec("COMMIT", "commit schema creation");
+  return EnsureSchema(conn, path, {"store", kApplicationId, kSqliteSchemaVersion, kSchemaV1});
 }
 
 Status PrepareReaderConnection(Connection& conn) {
