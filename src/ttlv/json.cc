@@ -55,7 +55,11 @@ class JsonReader {
       if (!v.is_array()) return Error(where, "a Structure's value must be an array");
       std::string attr_name;
       for (const Json& c : v) {
-        if (c.is_object() && c.value("tag", "") == "AttributeName" && c.contains("value") &&
+        // Json::value() throws when "tag" is not a string: test the type.
+        if (!c.is_object()) continue;
+        auto child_tag = c.find("tag");
+        if (child_tag != c.end() && child_tag->is_string() &&
+            child_tag->get_ref<const std::string&>() == "AttributeName" && c.contains("value") &&
             c["value"].is_string()) {
           attr_name = c["value"].get<std::string>();
           break;

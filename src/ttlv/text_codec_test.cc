@@ -165,5 +165,15 @@ TEST(JsonTest, DeepNestingIsRejected) {
   ASSERT_FALSE(r.ok());
 }
 
+// Found by the JSON fuzzer: a child whose "tag" is not a string made the
+// Attribute Name look-up throw (terminate) instead of failing cleanly.
+TEST(JsonTest, ANonStringTagInAStructureIsAnErrorNotACrash) {
+  Result<std::vector<Item>> r =
+      ParseJson(R"({"tag":"RequestMessage","value":[{"tag":["RequestHeader"],"value":[]}]})");
+  ASSERT_FALSE(r.ok());
+  r = ParseJson(R"({"tag":"RequestMessage","value":[{"tag":7,"value":[]}]})");
+  ASSERT_FALSE(r.ok());
+}
+
 }  // namespace
 }  // namespace vmcrypt::ttlv
