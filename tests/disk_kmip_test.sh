@@ -3,7 +3,8 @@
 # on 127.0.0.1, port 0, mutual TLS): create/write/cat, shallow rekey to a
 # second KMIP key, serve over NBD (qemu-io), errors for a wrong key id, a
 # 128-bit key and a dead server, and the same disk opened with --kek-file
-# holding the bytes the server returns. Also: a disk being served is locked
+# holding the bytes the server returns, the key states each use accepts
+# (Pre-Active refused, Deactivated only for unwrapping). Also: a disk being served is locked
 # against a deep rekey from another process. Usage: disk_kmip_test.sh VMCRYPT
 set -uo pipefail
 VMCRYPT=$1
@@ -51,7 +52,7 @@ K1=$(call create --name disk-kek-1 | uid_of)
 K2=$(call create --name disk-kek-2 | uid_of)
 K128=$(call create --name short --length 128 | uid_of)
 check "three keys created" '[ -n "$K1" ] && [ -n "$K2" ] && [ -n "$K128" ]'
-call activate "$K1" > /dev/null && call activate "$K2" > /dev/null
+call activate "$K1" > /dev/null && call activate "$K2" > /dev/null && call activate "$K128" > /dev/null
 check "keys activated" '[ $? -eq 0 ]'
 
 # --- create / write / cat with the KMIP KEK -------------------------------------
@@ -127,9 +128,27 @@ V rekey d.img "${KMIP[@]}" --key-id "$K2" --deep > /dev/null 2>&1
 check "a deep rekey runs once the disk is free" \
   '[ $? -eq 0 ] && V cat d.img "${KMIP[@]}" --key-id "$K2" --offset 4097 --length 300000 | cmp -s - pattern.bin'
 
+# --- the key's state: wrapping needs Active, unwrapping also Deactivated ----------------
+K3=$(call create --name never-activated | uid_of)
+err=$(V create pre.img --size 1M "${KMIP[@]}" --key-id "$K3" 2>&1)
+check "a Pre-Active key is refused for a new disk ($err)" \
+  '[[ "$err" == *"KMIP server $SERVER: key $K3 is Pre-Active: activate it on the KMIP server first"* ]] && [ ! -e pre.img ]'
+call revoke "$K2" --reason CessationOfOperation > /dev/null
+check "K2 revoked (Deactivated)" 'call get-attributes "$K2" State | grep -q "Deactivated"'
+check "a Deactivated KEK still unwraps: the disk reads" \
+  'V cat d.img "${KMIP[@]}" --key-id "$K2" --offset 4097 --length 300000 | cmp -s - pattern.bin'
+err=$(V rekey d.img "${KMIP[@]}" --key-id "$K2" --deep 2>&1)
+check "a deep rekey (a new DEK wrapped by K2) is refused ($err)" \
+  '[[ "$err" == *"key $K2 is Deactivated: it may still unwrap existing DEKs, but new ones need an Active key"* ]]'
+err=$(V rekey d.img "${KMIP[@]}" --key-id "$K1" --shallow --new-key-id "$K2" 2>&1)
+check "a Deactivated key is refused as the new KEK ($err)" '[[ "$err" == *"key $K2 is Deactivated"* ]]'
+V rekey d.img "${KMIP[@]}" --key-id "$K2" --shallow --new-key-id "$K1" > /dev/null 2>&1
+check "a shallow rekey moves the disk off the Deactivated key to an Active one" \
+  '[ $? -eq 0 ] && V cat d.img "${KMIP[@]}" --key-id "$K1" --offset 4097 --length 300000 | cmp -s - pattern.bin'
+
 # --- a dead server -------------------------------------------------------------------
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; SERVER_PID=""
-err=$(V cat d.img "${KMIP[@]}" --key-id "$K2" 2>&1 >/dev/null)
+err=$(V cat d.img "${KMIP[@]}" --key-id "$K1" 2>&1 >/dev/null)
 check "a dead server gives a clear error ($err)" '[[ "$err" == *"KMIP server $SERVER: "* ]]'
 check "no file holds a KEK or the KMIP key bytes in clear (besides the test's k1.bin)" \
   '! grep -rqF "$(xxd -p -c 64 k1.bin)" <(find . -type f ! -name k1.bin ! -name get.xml ! -name "vmcrypt-under-test" -exec xxd -p -c 100000000 {} \;)'

@@ -45,6 +45,9 @@ api() {  # METHOD PATH [JSON]: prints the body; fails on HTTP >= 400
 }
 start
 check "the agent answers" 'api GET /v1/status | grep -q "\"name\":\"esx-01\""'
+check "the agent's memory is locked in RAM and it can dump no core" \
+  'grep -q "memory locked in RAM (mlockall)" "$TMP/serve.log" && [ "$(awk "/^VmLck:/ { print \$2 }" /proc/$PID/status)" -gt 0 ] &&
+   grep -Eq "^Max core file size +0 +0 " /proc/$PID/limits'
 check "no client certificate: refused" \
   '! curl -sS --cacert "$D/ca.crt" "https://127.0.0.1:$PORT/v1/status" > /dev/null 2>&1'
 

@@ -48,6 +48,9 @@ admin() { call "$D/clients/admin.crt" "$D/clients/admin.key" "$@"; }
 uid_of() { sed -n 's/.*<UniqueIdentifier type="TextString" value="\([^"]*\)".*/\1/p' | head -1; }
 
 start_server || exit 1
+check "the server's memory (root key, keys in flight) is locked in RAM and it can dump no core" \
+  'grep -q "memory locked in RAM (mlockall)" "$TMP/serve.log" && [ "$(awk "/^VmLck:/ { print \$2 }" /proc/$SERVER_PID/status)" -gt 0 ] &&
+   grep -Eq "^Max core file size +0 +0 " /proc/$SERVER_PID/limits'
 UID1=$(admin create --name first | uid_of)
 check "create through the CLI" '[ -n "$UID1" ]'
 check "locate finds it" 'admin locate --name first | grep -q "$UID1"'

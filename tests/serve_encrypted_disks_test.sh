@@ -47,6 +47,10 @@ check "serve on a unix socket" 'serve --socket "$SOCK"'
 U1="nbd+unix:///sys.vmd?socket=$SOCK"
 U2="nbd+unix:///data.vmd?socket=$SOCK"
 check "exports are named after the files" 'grep -q "serving nbd+unix:///sys.vmd?socket=" "$TMP/serve.log"'
+# The DEKs' key schedules live in this process: locked in RAM, no core dump.
+check "the server's memory is locked in RAM" \
+  'grep -q "memory locked in RAM (mlockall)" "$TMP/serve.log" && [ "$(awk "/^VmLck:/ { print \$2 }" /proc/$PID/status)" -gt 0 ]'
+check "and it can dump no core" 'grep -Eq "^Max core file size +0 +0 " /proc/$PID/limits'
 check "write a pattern (sys)" "io '$U1' 'write -P 0xa5 1M 3M' | grep -q 'wrote 3145728/3145728'"
 check "write a pattern (data)" "io '$U2' 'write -P 0x5a 0 512k' | grep -q 'wrote 524288/524288'"
 check "unaligned write" "io '$U1' 'write -P 0x33 12345 1000' | grep -q 'wrote 1000/1000'"

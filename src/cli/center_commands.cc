@@ -5,6 +5,7 @@
 
 #include "src/cli/commands.h"
 #include "src/cli/log.h"
+#include "vmcrypt/base/process_guard.h"
 #include "vmcrypt/center/api_server.h"
 #include "vmcrypt/center/center.h"
 #include "vmcrypt/center/config.h"
@@ -43,6 +44,9 @@ int RunServe(const ServeOptions& o) {
   auto config = center::LoadCenterConfig(o.config);
   if (!config.ok()) return Fail("serve", config.status().message());
   if (!o.listen.empty()) config->listen = o.listen;
+  // Key material lives in this process: no core dumps, no ptrace, no swap.
+  if (Status s = DisableCoreDumps(); !s.ok()) return Fail("serve", s.message());
+  LogLine(LockProcessMemory().message);
   auto c = center::Center::Open(*config, LogLine);
   if (!c.ok()) return Fail("serve", c.status().message());
   auto server = center::CenterApiServer::Start(c->get(), LogLine);

@@ -17,6 +17,7 @@
 #include "src/cli/log.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
+#include "vmcrypt/base/process_guard.h"
 #include "vmcrypt/center/api_server.h"
 #include "vmcrypt/center/center.h"
 #include "vmcrypt/center/config.h"
@@ -182,6 +183,9 @@ Status Bootstrap(center::Center& c, const center::Principal& admin, const std::s
 int RunDev(const DevOptions& o) {
   BlockStopSignals();  // before any thread starts
   auto fail = [](const std::string& m) { return FailCommand("dev", m); };
+  // Key material lives in this process: no core dumps, no ptrace, no swap.
+  if (Status s = DisableCoreDumps(); !s.ok()) return fail(s.message());
+  LogLine("dev", LockProcessMemory().message);
   std::error_code ec;
   std::filesystem::create_directories(o.dir, ec);
   if (ec) return fail("cannot create " + o.dir + ": " + ec.message());

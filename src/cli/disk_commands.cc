@@ -67,7 +67,7 @@ int RunCreate(const DiskOptions& o) {
   if (!size.ok()) return Fail("create", size.status().message());
   auto ref = NewKekRef(o);
   if (!ref.ok()) return Fail("create", ref.status().message());
-  auto kek = o.kek.Load();
+  auto kek = o.kek.Load(KekUse::kWrap);
   if (!kek.ok()) return Fail("create", kek.status().message());
   Status s = disk::CreateDisk(o.file, *size, *kek, *ref);
   if (!s.ok()) return Fail("create", s.message());
@@ -135,7 +135,7 @@ int RunInspect(const DiskOptions& o) {
 int RunEncrypt(const DiskOptions& o) {
   auto ref = NewKekRef(o);
   if (!ref.ok()) return Fail("encrypt", ref.status().message());
-  auto kek = o.kek.Load();
+  auto kek = o.kek.Load(KekUse::kWrap);
   if (!kek.ok()) return Fail("encrypt", kek.status().message());
   Status s = o.out.empty() ? disk::EncryptInPlace(o.file, *kek, *ref, Progress())
                            : disk::EncryptToFile(o.file, o.out, *kek, *ref);
@@ -149,7 +149,7 @@ int RunEncrypt(const DiskOptions& o) {
 }
 
 int RunDecrypt(const DiskOptions& o) {
-  auto kek = o.kek.Load();
+  auto kek = o.kek.Load(KekUse::kUnwrap);
   if (!kek.ok()) return Fail("decrypt", kek.status().message());
   Status s = o.out.empty() ? disk::DecryptInPlace(o.file, *kek, Progress())
                            : disk::DecryptToFile(o.file, o.out, *kek);
@@ -160,7 +160,7 @@ int RunDecrypt(const DiskOptions& o) {
 
 int RunRekey(const DiskOptions& o) {
   if (o.shallow == o.deep) return Fail("rekey", "give exactly one of --shallow and --deep");
-  auto kek = o.kek.Load();
+  auto kek = o.kek.Load(o.deep ? KekUse::kWrap : KekUse::kUnwrap);
   if (!kek.ok()) return Fail("rekey", kek.status().message());
   if (o.deep) {
     if (!o.new_kek_file.empty() || !o.new_key_id.empty()) {
@@ -180,8 +180,8 @@ int RunRekey(const DiskOptions& o) {
   const bool new_from_kmip = o.new_kek_file.empty();
   KekSource new_source;
   new_source.file = o.new_kek_file;
-  auto new_kek =
-      new_from_kmip ? LoadKmipKey(o.kek, o.new_key_id, "new KEK") : new_source.Load("new KEK");
+  auto new_kek = new_from_kmip ? LoadKmipKey(o.kek, o.new_key_id, KekUse::kWrap, "new KEK")
+                               : new_source.Load(KekUse::kWrap, "new KEK");
   if (!new_kek.ok()) return Fail("rekey", new_kek.status().message());
   std::string provider = o.new_provider;
   if (!o.new_provider_set && new_from_kmip) {
@@ -204,7 +204,7 @@ int RunRekey(const DiskOptions& o) {
 }
 
 int RunCat(const DiskOptions& o) {
-  auto kek = o.kek.Load();
+  auto kek = o.kek.Load(KekUse::kUnwrap);
   if (!kek.ok()) return Fail("cat", kek.status().message());
   disk::OpenOptions options;
   options.read_only = true;
@@ -229,7 +229,7 @@ int RunCat(const DiskOptions& o) {
 }
 
 int RunWrite(const DiskOptions& o) {
-  auto kek = o.kek.Load();
+  auto kek = o.kek.Load(KekUse::kUnwrap);
   if (!kek.ok()) return Fail("write", kek.status().message());
   auto d = disk::EncryptedDisk::Open(o.file, disk::SingleKek(*kek));
   if (!d.ok()) return Fail("write", d.status().message());

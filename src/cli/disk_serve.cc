@@ -16,6 +16,7 @@
 #include "src/cli/commands.h"
 #include "src/cli/kek_source.h"
 #include "src/cli/log.h"
+#include "vmcrypt/base/process_guard.h"
 #include "vmcrypt/disk/encrypted_disk.h"
 #include "vmcrypt/disk/header_store.h"
 #include "vmcrypt/nbd/server.h"
@@ -37,7 +38,8 @@ void LogLine(const std::string& line) { cli::LogLine("disk serve", line); }
 int RunServe(const ServeOptions& o) {
   BlockStopSignals();  // before any thread starts
   if (o.socket.empty() == o.listen.empty()) return Fail("give --socket PATH or --listen HOST:PORT");
-  auto kek = o.kek.Load();
+  LogLine(LockProcessMemory().message);  // KekSource::Load locks too, silently
+  auto kek = o.kek.Load(KekUse::kUnwrap);
   if (!kek.ok()) return Fail(kek.status().message());
   std::vector<std::unique_ptr<disk::EncryptedDisk>> disks;
   std::vector<nbd::Export> exports;

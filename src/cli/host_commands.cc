@@ -9,6 +9,7 @@
 
 #include "src/cli/commands.h"
 #include "src/cli/log.h"
+#include "vmcrypt/base/process_guard.h"
 #include "vmcrypt/host/agent.h"
 #include "vmcrypt/host/api_server.h"
 #include "vmcrypt/host/config.h"
@@ -42,8 +43,9 @@ int RunServe(const ServeOptions& o) {
   auto config = host::LoadHostConfig(o.config);
   if (!config.ok()) return Fail("serve", config.status().message());
   if (!o.listen.empty()) config->listen = o.listen;
-  // Key material lives in this process: no core dumps, no ptrace.
-  if (Status s = host::DisableCoreDumps(); !s.ok()) return Fail("serve", s.message());
+  // Key material lives in this process: no core dumps, no ptrace, no swap.
+  if (Status s = DisableCoreDumps(); !s.ok()) return Fail("serve", s.message());
+  LogLine(LockProcessMemory().message);
   auto agent = host::HostAgent::Create(*config);
   if (!agent.ok()) return Fail("serve", agent.status().message());
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "vmcrypt/base/file_util.h"
+#include "vmcrypt/base/process_guard.h"
 #include "vmcrypt/kmip/client.h"
 #include "vmcrypt/kmip/enums.h"
 #include "vmcrypt/kmip/object.h"
@@ -76,9 +77,32 @@ Result<SecretBytes> KeyBytes(const kmip::GetResponse& r, const std::string& key_
   return key;
 }
 
+// Whether key `key_id` in `state` may serve `use` (kek_source.h KekUse).
+Status CheckState(const kmip::Attribute* state, const std::string& key_id, KekUse use) {
+  if (state == nullptr) return InvalidArgumentError("key " + key_id + " has no State attribute");
+  const auto value = static_cast<kmip::State>(state->value.int_value());
+  std::string name(kmip::StateName(value));
+  if (name.empty()) name = "in state " + std::to_string(state->value.int_value());
+  switch (value) {
+    case kmip::State::kActive:
+      return OkStatus();
+    case kmip::State::kPreActive:
+      return FailedPreconditionError("key " + key_id +
+                                     " is Pre-Active: activate it on the KMIP server first");
+    case kmip::State::kDeactivated:
+    case kmip::State::kCompromised:
+      if (use == KekUse::kUnwrap) return OkStatus();
+      return FailedPreconditionError("key " + key_id + " is " + name +
+                                     ": it may still unwrap existing DEKs, but new ones need "
+                                     "an Active key");
+    default:
+      return FailedPreconditionError("key " + key_id + " is " + name);
+  }
+}
+
 }  // namespace
 
-Result<SecretBytes> LoadKmipKey(const KekSource& server, const std::string& key_id,
+Result<SecretBytes> LoadKmipKey(const KekSource& server, const std::string& key_id, KekUse use,
                                 const std::string& what) {
   if (key_id.empty())
     return InvalidArgumentError("the " + what + " from --kmip-server needs its key id");
@@ -95,6 +119,20 @@ Result<SecretBytes> LoadKmipKey(const KekSource& server, const std::string& key_
   if (!client.ok()) return client.status().WithContext(prefix.substr(0, prefix.size() - 2));
   kmip::GetRequest request;
   request.uid = key_id;
+  kmip::GetAttributesRequest query;
+  query.uid = key_id;
+  query.names = {"State"};
+  auto attrs = (*client)->GetAttributes(query);
+  if (!attrs.ok()) {
+    (*client)->Close();
+    return Status(attrs.status().code(),
+                  prefix + attrs.status().message() + " for key id " + key_id);
+  }
+  if (Status s = CheckState(kmip::FindAttribute(attrs->attributes, "State"), key_id, use);
+      !s.ok()) {
+    (*client)->Close();
+    return Status(s.code(), prefix + s.message());
+  }
   auto got = (*client)->Get(request);
   (*client)->Close();
   if (!got.ok()) {
@@ -105,12 +143,15 @@ Result<SecretBytes> LoadKmipKey(const KekSource& server, const std::string& key_
   return key;
 }
 
-Result<SecretBytes> KekSource::Load(const std::string& what) const {
+Result<SecretBytes> KekSource::Load(KekUse use, const std::string& what) const {
+  // The KEK, and the DEKs it unwraps, will live in this process.
+  RETURN_IF_ERROR(DisableCoreDumps());
+  LockProcessMemory();
   if (file.empty() == kmip_server.empty()) {
     return InvalidArgumentError("give the " + what +
                                 " as --kek-file FILE or as --kmip-server HOST:PORT --key-id ID");
   }
-  if (from_kmip()) return LoadKmipKey(*this, key_id, what);
+  if (from_kmip()) return LoadKmipKey(*this, key_id, use, what);
   auto kek = ReadSecretFile(file);
   if (!kek.ok()) return kek.status().WithContext(what + " file " + file);
   if (kek->size() != kKekSize) {

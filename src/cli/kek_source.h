@@ -17,6 +17,14 @@
 
 namespace vmcrypt::cli {
 
+// What a command does with a KMIP KEK, which decides the states it may be in
+// (KMIP 1.4 §3.22 State): wrapping a DEK (create, encrypt, deep rekey, the
+// new KEK of a shallow rekey) needs an Active key; unwrapping one (serve,
+// cat, write, decrypt, the old KEK of a shallow rekey) also accepts a
+// Deactivated or Compromised key, so that data can still be read and moved
+// to a new KEK. A Pre-Active key protects nothing yet and is refused.
+enum class KekUse { kWrap, kUnwrap };
+
 // The options naming one KEK. Exactly one of `file` and `kmip_server` is set
 // when Load is called.
 struct KekSource {
@@ -34,13 +42,17 @@ struct KekSource {
   // for a key file.
   std::string DefaultProvider() const { return from_kmip() ? kmip_server : std::string(); }
 
-  // Loads the KEK. `what` names it in errors ("KEK", "new KEK").
+  // Loads the KEK for `use`. `what` names it in errors ("KEK", "new KEK").
+  // First makes the process non-dumpable and locks its memory
+  // (base/process_guard.h): the KEK and the DEKs it unwraps live here.
+  // FailedPrecondition: a KMIP key in a state `use` does not allow ("key X
+  // is Pre-Active: activate it on the KMIP server first").
   // InvalidArgument: neither or both sources, a missing --key-id / --ca /
   // --cert / --key with --kmip-server, a bad HOST:PORT, or a key that is not
   // 32 bytes ("key X is 16 bytes, a KEK is 32"). Errors of the file read, or
   // of the KMIP client prefixed with "KMIP server HOST:PORT: " (e.g.
   // "Item Not Found ... for key id X", connection refused).
-  Result<SecretBytes> Load(const std::string& what = "KEK") const;
+  Result<SecretBytes> Load(KekUse use, const std::string& what = "KEK") const;
 };
 
 // Adds --kek-file, --kmip-server, --ca, --cert, --key and --key-id (with
@@ -49,7 +61,7 @@ void AddKekSourceOptions(CLI::App* cmd, KekSource* source, const std::string& ke
 
 // Fetches key `key_id` from the KMIP server of `server` (its TLS options are
 // reused): for `rekey --shallow --new-key-id`. Same errors as Load.
-Result<SecretBytes> LoadKmipKey(const KekSource& server, const std::string& key_id,
+Result<SecretBytes> LoadKmipKey(const KekSource& server, const std::string& key_id, KekUse use,
                                 const std::string& what);
 
 }  // namespace vmcrypt::cli

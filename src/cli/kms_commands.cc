@@ -13,6 +13,7 @@
 #include "src/cli/log.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
+#include "vmcrypt/base/process_guard.h"
 #include "vmcrypt/kms/audit.h"
 #include "vmcrypt/kms/config.h"
 #include "vmcrypt/kms/engine.h"
@@ -54,6 +55,9 @@ int RunServe(const ServeOptions& o) {
   auto config = kms::LoadKmsConfig(o.config);
   if (!config.ok()) return Fail("serve", config.status().message());
   if (!o.listen.empty()) config->server.listen = o.listen;
+  // Key material lives in this process: no core dumps, no ptrace, no swap.
+  if (Status s = DisableCoreDumps(); !s.ok()) return Fail("serve", s.message());
+  LogLine(LockProcessMemory().message);
   auto store = store::OpenSqliteStore(config->store_path);
   if (!store.ok()) return Fail("serve", store.status().message());
   auto root_key = kms::SoftwareRootKey::Load(config->root_key_file);

@@ -1,7 +1,6 @@
 #include "vmcrypt/host/kek_cache.h"
 
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -116,19 +115,6 @@ Status KekCache::With(const KeyRef& ref,
   auto it = keys_.find(ref);
   if (it == keys_.end()) return KeyNotFound(ref);
   return use({base_ + it->second.index * kMaxKeySize, it->second.size});
-}
-
-Status DisableCoreDumps() {
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    return InternalError(std::string("prctl(PR_SET_DUMPABLE, 0): ") + std::strerror(errno));
-  }
-  // A zero core size limit too: PR_SET_DUMPABLE alone still lets the kernel
-  // dump for root when fs.suid_dumpable = 2.
-  const rlimit none{0, 0};
-  if (setrlimit(RLIMIT_CORE, &none) != 0) {
-    return InternalError(std::string("setrlimit(RLIMIT_CORE, 0): ") + std::strerror(errno));
-  }
-  return OkStatus();
 }
 
 }  // namespace vmcrypt::host

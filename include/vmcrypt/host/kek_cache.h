@@ -78,10 +78,6 @@ class KekCache {
   std::vector<size_t> free_;
 };
 
-// Makes this process non-dumpable (no core dump, no ptrace by other users,
-// /proc/PID/mem unreadable): prctl(PR_SET_DUMPABLE, 0).
-Status DisableCoreDumps();
-
 }  // namespace vmcrypt::host
 
 #endif  // VMCRYPT_HOST_KEK_CACHE_H_
