@@ -32,19 +32,19 @@ LOAD=("$KMS_LOAD" --server "127.0.0.1:$PORT" --ca "$D/ca.crt" --cert "$D/clients
       --key "$D/clients/admin.key" --connections 4)
 MIX=get=40,get_attributes=20,locate=20,add_attribute=10,create=10
 
-# check_json FILE MODE: every row present with count > 0, zero errors.
+# check_json FILE MODE DRIVER: every row present with count > 0, zero errors.
 check_json() {
-  /usr/bin/python3 - "$1" "$2" <<'PY'
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
-mode = sys.argv[2]
+mode, driver = sys.argv[2], sys.argv[3]
 want = ["get", "get_attributes", "locate", "add_attribute", "create"]
 if mode == "session":
     want += ["connect_discover", "session"]
 rows = {r["op"]: r for r in report["ops"]}
 problems = []
-if report["mode"] != mode or report["connections"] != 4 or report["preload"] != 300:
-    problems.append("header does not match the command line: %r" % {k: report[k] for k in ("mode", "connections", "preload")})
+if report["mode"] != mode or report["connections"] != 4 or report["preload"] != 300 or report["driver"] != driver:
+    problems.append("header does not match the command line: %r" % {k: report[k] for k in ("mode", "connections", "preload", "driver")})
 if not 1.5 < report["seconds"] < 60:
     problems.append("run took %s s for --duration 2" % report["seconds"])
 for op in want:
@@ -69,11 +69,17 @@ sys.exit(1 if problems else 0)
 PY
 }
 
-for mode in persistent session; do
-  "${LOAD[@]}" --mode "$mode" --duration 2 --preload 300 --preload-batch 50 --mix "$MIX" --json > "$TMP/$mode.json" 2> "$TMP/$mode.err"
+# Persistent connections through the event loop (the default) and with a
+# thread each; session mode (always a thread per connection).
+for run in "persistent||4 epoll threads" "persistent|--thread-per-connection|a thread per connection" \
+           "session||a thread per connection"; do
+  IFS='|' read -r mode flag driver <<< "$run"
+  name=$mode$flag
+  "${LOAD[@]}" --mode "$mode" $flag --duration 2 --preload 300 --preload-batch 50 --mix "$MIX" --json \
+    > "$TMP/$name.json" 2> "$TMP/$name.err"
   status=$?
-  [ $status -eq 0 ] || bad "$mode: kms-load exit status $status: $(cat "$TMP/$mode.err")"
-  check_json "$TMP/$mode.json" "$mode" || { bad "$mode: report"; cat "$TMP/$mode.json"; }
+  [ $status -eq 0 ] || bad "$name: kms-load exit status $status: $(cat "$TMP/$name.err")"
+  check_json "$TMP/$name.json" "$mode" "$driver" || { bad "$name: report"; cat "$TMP/$name.json"; }
 done
 
 # The human table: a header and one row per operation, then the total.
@@ -86,8 +92,21 @@ for op in get get_attributes locate add_attribute create "all operations"; do
   grep -Eq "^$op +[1-9][0-9]* +[0-9.]+ .* 0$" "$TMP/table.txt" || bad "table row for $op"
 done
 
-# Errors are reported, not hidden: a Get on a server that is gone fails the run.
+# Errors are reported, not hidden: a server killed in the middle of an
+# event-loop run ends it promptly with its connections' errors counted.
+"${LOAD[@]}" --mode persistent --duration 20 --preload 20 --mix get=1 --timeout 5 \
+  > "$TMP/killed.txt" 2> "$TMP/killed.err" &
+LOAD_PID=$!
+sleep 2
 kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+t0=$(date +%s)
+wait "$LOAD_PID"
+status=$?
+[ $status -eq 1 ] && grep -q "get error(s), first: .*closed by the server" "$TMP/killed.err" &&
+  [ $(( $(date +%s) - t0 )) -lt 10 ] ||
+  bad "a server killed mid-run must end the run with errors (status $status: $(cat "$TMP/killed.err"))"
+
+# A Get on a server that is gone fails the run.
 "${LOAD[@]}" --mode persistent --duration 0.5 --preload 0 --mix create=1 --timeout 2 \
   > "$TMP/down.txt" 2> "$TMP/down.err"
 [ $? -eq 1 ] && grep -q "kms-load:" "$TMP/down.err" || bad "a dead server must fail the run"

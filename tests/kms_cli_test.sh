@@ -9,6 +9,7 @@ TMP=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
+  [ -n "${SERVER2_PID:-}" ] && kill -9 "$SERVER2_PID" 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -104,6 +105,29 @@ check "kill -9 lost no acknowledged Create ($n acknowledged)" '[ "$n" -gt 5 ] &&
 check "the store survived the crash" '[ "$(sqlite3 "$D/kms.db" "PRAGMA integrity_check")" = ok ]'
 check "the audit log holds no key bytes and names the operations" \
   'grep -q "\"operation\":\"Create\"" "$D/audit.log" && ! grep -qF "$ROOT_B64" "$D/audit.log"'
+
+# Two servers on one store (a second process, as in a two-node cluster
+# sharing a database): each caches the rows it reads, and a change made
+# through one is what the other answers next.
+"$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve2.log" &
+SERVER2_PID=$!
+PORT2=""
+for _ in $(seq 1 100); do
+  PORT2=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve2.log" | tail -1)
+  [ -n "$PORT2" ] && break
+  sleep 0.1
+done
+admin2() {
+  "$VMCRYPT" kmip call --server "127.0.0.1:$PORT2" --ca "$D/ca.crt" --cert "$D/clients/admin.crt" \
+    --key "$D/clients/admin.key" "$@"
+}
+SHARED=$(admin create --name shared | uid_of)
+admin get "$SHARED" > /dev/null && admin get "$SHARED" > /dev/null  # read twice: cached
+check "the second server sees the key the first made" '[ -n "$PORT2" ] && admin2 get "$SHARED" > /dev/null'
+admin2 destroy "$SHARED" > /dev/null
+check "destroyed through the second server, the key is gone on the first at once" \
+  '! admin get "$SHARED" > "$TMP/after.xml" 2>&1 && admin get-attributes "$SHARED" State | grep -q "Destroyed"'
+kill -TERM "$SERVER2_PID"; wait "$SERVER2_PID"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; SERVER_PID=""
 
 echo "$passed passed, $failed failed"

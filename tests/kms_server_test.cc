@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -463,6 +464,30 @@ TEST_F(KmsServerTest, ManyConnectionsShareAFixedWorkerPool) {
   const std::string log = kms_.log();
   EXPECT_NE(log.find("went away in the middle of a message"), std::string::npos) << log;
   EXPECT_NE(log.find("TLS handshake failed"), std::string::npos) << log;
+}
+
+// A write on a connection the server has closed is an error the client
+// sees, not a SIGPIPE that kills its process: TlsSocket sends through a
+// socket BIO with MSG_NOSIGNAL. SIGPIPE keeps its default action (terminate)
+// here, so a regression ends the whole test binary.
+TEST_F(KmsServerTest, WritingToAClosedConnectionIsAnErrorNotASigpipe) {
+  signal(SIGPIPE, SIG_DFL);
+  const std::string dir = kms_.dir().string();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_use_certificate_chain_file(ctx, (dir + "/clients/admin.crt").c_str());
+  SSL_CTX_use_PrivateKey_file(ctx, (dir + "/clients/admin.key").c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_load_verify_locations(ctx, (dir + "/ca.crt").c_str(), nullptr);
+  auto deadline = TlsSocket::Clock::now() + std::chrono::seconds(10);
+  auto sock = TlsSocket::Connect(ctx, "127.0.0.1", kms_.port(), "127.0.0.1", nullptr, deadline);
+  ASSERT_TRUE(sock.ok()) << sock.status().ToString();
+  kms_.Stop();  // closes every connection
+  const std::vector<uint8_t> chunk(64 * 1024, 0x42);
+  Status last = OkStatus();
+  for (int i = 0; i < 200 && last.ok(); ++i) last = (*sock)->WriteAll(chunk, deadline);
+  EXPECT_EQ(last.code(), StatusCode::kUnavailable) << last.ToString();
+  EXPECT_NE(last.message().find("write to 127.0.0.1:"), std::string::npos) << last.ToString();
+  (*sock)->Shutdown();  // its close_notify meets a closed socket too
+  SSL_CTX_free(ctx);
 }
 
 // Shutdown drains: a request in flight is answered; idle connections are

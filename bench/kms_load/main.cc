@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/kms_load/event_loop.h"
 #include "bench/kms_load/workload.h"
 #include "vmcrypt/kmip/client.h"
 
@@ -40,6 +42,8 @@ struct Options {
   std::string version = "1.4";
   double timeout = 30;
   bool json = false;
+  bool thread_per_connection = false;
+  int loop_threads = 4;
 };
 
 int Fail(const std::string& message) {
@@ -81,13 +85,20 @@ std::string RandomPrefix() {
   return buf;
 }
 
+// How the connections are driven (see Run).
+std::string Driver(const Options& o) {
+  if (o.mode != "persistent" || o.thread_per_connection) return "a thread per connection";
+  const int n = std::min(o.loop_threads, o.connections);
+  return std::to_string(n) + (n == 1 ? " epoll thread" : " epoll threads");
+}
+
 double Millis(uint64_t nanos) { return static_cast<double>(nanos) / 1e6; }
 
 void PrintTable(const Options& o, const Stats& stats, double seconds, uint64_t preload,
                 double preload_seconds) {
-  std::printf("kms-load: %s, %d %s connection%s, %.1f s, KMIP %s\n", o.server.c_str(),
-              o.connections, o.mode.c_str(), o.connections == 1 ? "" : "s", seconds,
-              o.version.c_str());
+  std::printf("kms-load: %s, %d %s connection%s (%s), %.1f s, KMIP %s\n", o.server.c_str(),
+              o.connections, o.mode.c_str(), o.connections == 1 ? "" : "s", Driver(o).c_str(),
+              seconds, o.version.c_str());
   if (preload > 0) {
     std::printf("preload: %llu named keys in %.1f s (%.0f/s, %d connections, batches of %u)\n",
                 static_cast<unsigned long long>(preload), preload_seconds,
@@ -120,6 +131,7 @@ void PrintJson(const Options& o, const Stats& stats, double seconds, uint64_t pr
   nlohmann::json j;
   j["server"] = o.server;
   j["mode"] = o.mode;
+  j["driver"] = Driver(o);
   j["connections"] = o.connections;
   j["seconds"] = seconds;
   j["version"] = o.version;
@@ -187,30 +199,58 @@ int Run(const Options& o) {
   const double preload_seconds =
       std::chrono::duration<double>(Clock::now() - preload_start).count();
 
+  // Persistent connections are driven by one thread through epoll
+  // (event_loop.h) unless --thread-per-connection; session mode always runs
+  // a thread per connection (each request makes its own connection).
+  const Mode mode = o.mode == "session" ? Mode::kSession : Mode::kPersistent;
+  const bool loop = mode == Mode::kPersistent && !o.thread_per_connection;
   std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<kmip::TlsSocket>> sockets;
   for (int i = 0; i < o.connections; ++i) {
-    WorkerConfig wc{o.mode == "session" ? Mode::kSession : Mode::kPersistent, *mix, i, &pool};
-    workers.push_back(std::make_unique<Worker>(wc, std::move((*clients)[i])));
-  }
-  for (auto& w : workers) {
-    if (Status s = w->Setup(); !s.ok()) return Fail(s.ToString());
+    WorkerConfig wc{mode, *mix, i, &pool, co->version};
+    if (loop) {
+      auto socket = (*clients)[i]->OpenSocket();
+      if (!socket.ok()) return Fail(socket.status().WithContext("connecting").ToString());
+      sockets.push_back(std::move(*socket));
+      workers.push_back(std::make_unique<Worker>(wc, nullptr));
+    } else {
+      workers.push_back(std::make_unique<Worker>(wc, std::move((*clients)[i])));
+      if (Status s = workers.back()->Setup(); !s.ok()) return Fail(s.ToString());
+    }
   }
 
-  // Every worker starts at once and stops at the same deadline; the rate is
-  // over the time the last one took to finish its last request.
-  std::latch go(1);
+  // Every connection starts at once and stops at the same deadline; the
+  // rate is over the time the last one took to finish its last request.
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(o.duration));
-  std::vector<std::thread> threads;
-  for (auto& w : workers) {
-    threads.emplace_back([&go, &w, deadline] {
-      go.wait();
-      w->Run(deadline);
-    });
+  if (loop) {
+    // Connections dealt round-robin to --loop-threads event loops.
+    const int n = std::min(o.loop_threads, o.connections);
+    std::vector<std::vector<Worker*>> share(n);
+    std::vector<std::vector<std::unique_ptr<kmip::TlsSocket>>> share_sockets(n);
+    for (int i = 0; i < o.connections; ++i) {
+      share[i % n].push_back(workers[i].get());
+      share_sockets[i % n].push_back(std::move(sockets[i]));
+    }
+    std::vector<std::thread> loops;
+    for (int t = 0; t < n; ++t) {
+      loops.emplace_back(
+          [&, t] { RunEventLoop(share[t], share_sockets[t], deadline, co->max_response_size); });
+    }
+    for (std::thread& t : loops) t.join();
+  } else {
+    std::latch go(1);
+    std::vector<std::thread> threads;
+    for (auto& w : workers) {
+      threads.emplace_back([&go, &w, deadline] {
+        go.wait();
+        w->Run(deadline);
+      });
+    }
+    go.count_down();
+    for (std::thread& t : threads) t.join();
   }
-  go.count_down();
-  for (std::thread& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   Stats total;
@@ -244,8 +284,15 @@ int main(int argc, char** argv) {
   app.add_option("--cert", o.cert, "client certificate (PEM)")->required();
   app.add_option("--key", o.key, "client private key (PEM)")->required();
   app.add_option("--server-name", o.server_name, "name to check in the server certificate");
-  app.add_option("--connections", o.connections, "concurrent connections (one thread each)")
+  app.add_option("--connections", o.connections,
+                 "concurrent connections (persistent: shared by --loop-threads epoll loops)")
       ->check(CLI::Range(1, 4096));
+  app.add_option("--loop-threads", o.loop_threads,
+                 "persistent mode: event-loop threads sharing the connections (default 4)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--thread-per-connection", o.thread_per_connection,
+               "persistent mode: one thread per connection with blocking I/O instead of the "
+               "event loop");
   app.add_option("--duration", o.duration, "seconds of timed load")
       ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--mix", o.mix,

@@ -181,41 +181,59 @@ void Worker::Record(Row row, Clock::time_point start, Clock::time_point end, con
 
 // Each operation checks the answer is the one asked for, so that a server
 // answering fast but wrongly counts as failing.
-Status Worker::Do(Row op) {
+Result<PreparedOp> Worker::Prepare(Row op) {
+  const kmip::ProtocolVersion v = config_.version;
+  PreparedOp p;
   switch (op) {
     case Row::kGet: {
       kmip::GetRequest r;
       r.uid = RandomUid();
-      ASSIGN_OR_RETURN(kmip::GetResponse got, client_->Get(r));
-      if (got.uid != *r.uid) return Unexpected("Get returned object " + got.uid);
-      if (!got.object.key_block || got.object.key_block->key_material.size() != 32) {
-        return Unexpected("Get did not return a 32-byte key");
-      }
-      return OkStatus();
+      p.operation = kmip::Operation::kGet;
+      ASSIGN_OR_RETURN(p.payload, r.Encode(v));
+      p.check = [uid = *r.uid, v](const ttlv::Item& answer) -> Status {
+        ASSIGN_OR_RETURN(kmip::GetResponse got, kmip::GetResponse::Decode(answer, v));
+        if (got.uid != uid) return Unexpected("Get returned object " + got.uid);
+        if (!got.object.key_block || got.object.key_block->key_material.size() != 32) {
+          return Unexpected("Get did not return a 32-byte key");
+        }
+        return OkStatus();
+      };
+      return p;
     }
     case Row::kGetAttributes: {
       kmip::GetAttributesRequest r{RandomUid(), {"State", "Cryptographic Length", "Name"}};
-      ASSIGN_OR_RETURN(kmip::GetAttributesResponse got, client_->GetAttributes(r));
-      if (got.uid != *r.uid) return Unexpected("Get Attributes returned object " + got.uid);
-      if (kmip::FindAttribute(got.attributes, "Cryptographic Length") == nullptr) {
-        return Unexpected("Get Attributes lacks Cryptographic Length");
-      }
-      return OkStatus();
+      p.operation = kmip::Operation::kGetAttributes;
+      ASSIGN_OR_RETURN(p.payload, r.Encode(v));
+      p.check = [uid = *r.uid, v](const ttlv::Item& answer) -> Status {
+        ASSIGN_OR_RETURN(kmip::GetAttributesResponse got,
+                         kmip::GetAttributesResponse::Decode(answer, v));
+        if (got.uid != uid) return Unexpected("Get Attributes returned object " + got.uid);
+        if (kmip::FindAttribute(got.attributes, "Cryptographic Length") == nullptr) {
+          return Unexpected("Get Attributes lacks Cryptographic Length");
+        }
+        return OkStatus();
+      };
+      return p;
     }
     case Row::kLocate: {
       const uint64_t index = RandomIndex();
       kmip::LocateRequest r;
       r.attributes = {Attribute::Name(config_.pool->name_prefix + std::to_string(index))};
-      ASSIGN_OR_RETURN(kmip::LocateResponse found, client_->Locate(r));
-      if (found.uids.size() != 1) {
-        return Unexpected("Locate by name found " + std::to_string(found.uids.size()) +
-                          " objects, expected 1");
-      }
-      if (index % config_.pool->stride == 0 &&
-          found.uids[0] != config_.pool->uids[index / config_.pool->stride]) {
-        return Unexpected("Locate by name found another object");
-      }
-      return OkStatus();
+      p.operation = kmip::Operation::kLocate;
+      ASSIGN_OR_RETURN(p.payload, r.Encode(v));
+      const Pool* pool = config_.pool;
+      p.check = [index, pool, v](const ttlv::Item& answer) -> Status {
+        ASSIGN_OR_RETURN(kmip::LocateResponse found, kmip::LocateResponse::Decode(answer, v));
+        if (found.uids.size() != 1) {
+          return Unexpected("Locate by name found " + std::to_string(found.uids.size()) +
+                            " objects, expected 1");
+        }
+        if (index % pool->stride == 0 && found.uids[0] != pool->uids[index / pool->stride]) {
+          return Unexpected("Locate by name found another object");
+        }
+        return OkStatus();
+      };
+      return p;
     }
     case Row::kAddAttribute: {
       // A custom attribute, as vCenter adds x-Component / x-Name / x-Identifier
@@ -224,18 +242,35 @@ Status Worker::Do(Row op) {
       r.uid = RandomUid();
       r.attribute = Attribute::Text(
           "x-kms-load", std::to_string(config_.worker_index) + "-" + std::to_string(++sequence_));
-      ASSIGN_OR_RETURN(kmip::AttributeChangeResponse changed, client_->AddAttribute(r));
-      if (changed.uid != *r.uid) return Unexpected("Add Attribute changed object " + changed.uid);
-      return OkStatus();
+      p.operation = kmip::Operation::kAddAttribute;
+      ASSIGN_OR_RETURN(p.payload, r.Encode(v));
+      p.check = [uid = *r.uid, v](const ttlv::Item& answer) -> Status {
+        ASSIGN_OR_RETURN(kmip::AttributeChangeResponse changed,
+                         kmip::AttributeChangeResponse::Decode(answer, v));
+        if (changed.uid != uid) return Unexpected("Add Attribute changed object " + changed.uid);
+        return OkStatus();
+      };
+      return p;
     }
     case Row::kCreate: {
-      ASSIGN_OR_RETURN(kmip::CreateResponse created, client_->Create(Aes256(std::nullopt)));
-      if (created.uid.empty()) return Unexpected("Create returned no identifier");
-      return OkStatus();
+      p.operation = kmip::Operation::kCreate;
+      ASSIGN_OR_RETURN(p.payload, Aes256(std::nullopt).Encode(v));
+      p.check = [v](const ttlv::Item& answer) -> Status {
+        ASSIGN_OR_RETURN(kmip::CreateResponse created, kmip::CreateResponse::Decode(answer, v));
+        if (created.uid.empty()) return Unexpected("Create returned no identifier");
+        return OkStatus();
+      };
+      return p;
     }
     default:
       return InternalError("not a mix operation");
   }
+}
+
+Status Worker::Do(Row op) {
+  ASSIGN_OR_RETURN(PreparedOp p, Prepare(op));
+  ASSIGN_OR_RETURN(ttlv::Item answer, client_->Call(p.operation, p.payload));
+  return p.check(answer);
 }
 
 void Worker::Run(Clock::time_point deadline) {

@@ -12,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -82,12 +83,25 @@ struct WorkerConfig {
   Mix mix;
   int worker_index = 0;
   const Pool* pool = nullptr;
+  kmip::ProtocolVersion version = kmip::kKmip14;
 };
 
-// One load-generating connection. Thread-compatible: one thread uses it.
+// One request of the mix, ready to send: the operation, its Request
+// Payload, and the check of the Response Payload (so that a server that
+// answers fast but wrongly counts as failing).
+struct PreparedOp {
+  kmip::Operation operation = kmip::Operation::kGet;
+  ttlv::Item payload;
+  std::function<Status(const ttlv::Item& response_payload)> check;
+};
+
+// One load-generating connection's requests and statistics.
+// Thread-compatible: one thread uses it.
 class Worker {
  public:
   using Clock = std::chrono::steady_clock;
+  // `client` may be null when an event loop (event_loop.h) sends the
+  // requests instead of Run.
   Worker(const WorkerConfig& config, std::unique_ptr<kmip::Client> client);
 
   // Persistent mode: connects (Discover Versions) so the timed run starts
@@ -97,11 +111,15 @@ class Worker {
   void Run(Clock::time_point deadline);
   const Stats& stats() const { return stats_; }
 
- private:
+  // The next operation of the mix, and its request.
   Row Draw();
+  Result<PreparedOp> Prepare(Row op);
+  void Record(Row row, Clock::time_point start, Clock::time_point end, const Status& status);
+  kmip::ProtocolVersion version() const { return config_.version; }
+
+ private:
   // One operation on the open (or to be opened) connection.
   Status Do(Row op);
-  void Record(Row row, Clock::time_point start, Clock::time_point end, const Status& status);
   const std::string& RandomUid();
   uint64_t RandomIndex();
 

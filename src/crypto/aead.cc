@@ -51,14 +51,14 @@ Result<const char*> CheckGcmParams(const SecretBytes& key, std::span<const uint8
 // Creates a context keyed with `key` and `iv` for encryption or decryption.
 Result<EvpCipherCtxPtr> NewGcmContext(const char* name, const SecretBytes& key,
                                       std::span<const uint8_t> iv, bool encrypt) {
-  EvpCipherPtr cipher(EVP_CIPHER_fetch(nullptr, name, nullptr));
+  const EVP_CIPHER* cipher = CachedCipher(name);
   if (cipher == nullptr) return internal::OpenSslFailure(std::string("fetch ") + name);
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return internal::OpenSslFailure("EVP_CIPHER_CTX_new");
   const int enc = encrypt ? 1 : 0;
   // The IV length must be set before the IV itself, so initialise in two
   // steps: cipher, then IV length, then key and IV.
-  if (EVP_CipherInit_ex2(ctx.get(), cipher.get(), nullptr, nullptr, enc, nullptr) != 1) {
+  if (EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, enc, nullptr) != 1) {
     return internal::OpenSslFailure("AES-GCM: cipher init");
   }
   size_t iv_len = iv.size();

@@ -50,9 +50,9 @@ Result<std::vector<uint8_t>> Hmac(HashAlgorithm hash, const SecretBytes& key,
   // always a caller bug here. (EVP_MAC_init also reads a null key as "keep
   // the previous key".)
   if (key.empty()) return InvalidArgumentError("HMAC: key is empty");
-  EvpMacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  EVP_MAC* mac = const_cast<EVP_MAC*>(CachedMac("HMAC"));  // EVP_MAC_CTX_new takes non-const
   if (mac == nullptr) return internal::OpenSslFailure("fetch HMAC");
-  EvpMacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
+  EvpMacCtxPtr ctx(EVP_MAC_CTX_new(mac));
   if (ctx == nullptr) return internal::OpenSslFailure("EVP_MAC_CTX_new");
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),

@@ -45,7 +45,7 @@ Result<const char*> CipherName(size_t kek_size, WrapMode mode) {
 Result<size_t> RunWrapCipher(const SecretBytes& kek, WrapMode mode, bool encrypt,
                              std::span<const uint8_t> in, std::span<uint8_t> out) {
   ASSIGN_OR_RETURN(const char* name, CipherName(kek.size(), mode));
-  EvpCipherPtr cipher(EVP_CIPHER_fetch(nullptr, name, nullptr));
+  const EVP_CIPHER* cipher = CachedCipher(name);
   if (cipher == nullptr) return internal::OpenSslFailure(std::string("fetch ") + name);
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return internal::OpenSslFailure("EVP_CIPHER_CTX_new");
@@ -55,8 +55,7 @@ Result<size_t> RunWrapCipher(const SecretBytes& kek, WrapMode mode, bool encrypt
   EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   // A null IV selects the RFC default initial value (RFC 3394 §2.2.3.1,
   // RFC 5649 §3 "Alternative Initial Value").
-  if (EVP_CipherInit_ex2(ctx.get(), cipher.get(), kek.data(), nullptr, encrypt ? 1 : 0, nullptr) !=
-      1) {
+  if (EVP_CipherInit_ex2(ctx.get(), cipher, kek.data(), nullptr, encrypt ? 1 : 0, nullptr) != 1) {
     return internal::OpenSslFailure("key wrap: cipher init");
   }
   // The wrap ciphers take the whole input in one update (the callers have

@@ -5,11 +5,41 @@
 #include <openssl/x509.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "src/crypto/internal.h"
 
 namespace vmcrypt::crypto {
+
+namespace {
+
+// Looks `name` up in a thread's cache, fetching it on a miss (a failed
+// fetch is not cached, so its error stays on the queue for the caller).
+template <typename T, typename Ptr, T* (*Fetch)(OSSL_LIB_CTX*, const char*, const char*)>
+const T* Cached(std::vector<std::pair<std::string, Ptr>>& cache, const char* name) {
+  for (const auto& [n, p] : cache) {
+    if (std::strcmp(n.c_str(), name) == 0) return p.get();
+  }
+  Ptr fetched(Fetch(nullptr, name, nullptr));
+  if (fetched == nullptr) return nullptr;
+  cache.emplace_back(name, std::move(fetched));
+  return cache.back().second.get();
+}
+
+}  // namespace
+
+const EVP_CIPHER* CachedCipher(const char* name) {
+  thread_local std::vector<std::pair<std::string, EvpCipherPtr>> cache;
+  return Cached<EVP_CIPHER, EvpCipherPtr, EVP_CIPHER_fetch>(cache, name);
+}
+
+const EVP_MAC* CachedMac(const char* name) {
+  thread_local std::vector<std::pair<std::string, EvpMacPtr>> cache;
+  return Cached<EVP_MAC, EvpMacPtr, EVP_MAC_fetch>(cache, name);
+}
 
 std::string OpenSslErrorString() {
   std::string out;

@@ -8,8 +8,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,42 +29,83 @@ int MillisLeft(Clock::time_point deadline) {
   return left.count() > 1000000 ? 1000000 : static_cast<int>(left.count());
 }
 
-// Keeps a write to a socket the peer closed from raising SIGPIPE in this
-// thread (which would kill the process): SIGPIPE is blocked for the scope and
-// a SIGPIPE raised meanwhile is consumed (the libpq technique; Linux has no
-// SO_NOSIGPIPE and OpenSSL's socket BIO cannot pass MSG_NOSIGNAL).
-class SigpipeGuard {
- public:
-  SigpipeGuard() {
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_);
-  }
-  ~SigpipeGuard() {
-    if (!was_pending_) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        sigset_t pipe_set;
-        sigemptyset(&pipe_set);
-        sigaddset(&pipe_set, SIGPIPE);
-        timespec zero{0, 0};
-        sigtimedwait(&pipe_set, nullptr, &zero);
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+// A socket BIO that never raises SIGPIPE: OpenSSL's own socket BIO writes
+// with write(2), which kills the process when the peer has closed the
+// connection; this one sends with send(MSG_NOSIGNAL) and receives with
+// recv(2), so a closed peer is an EPIPE error like any other. The BIO does
+// not own the descriptor (TlsSocket closes it). The alternative, blocking
+// SIGPIPE around every call (libpq's technique), costs four system calls
+// per read or write.
+int NoSigpipeWrite(BIO* bio, const char* data, int len) {
+  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = send(fd, data, static_cast<size_t>(len), MSG_NOSIGNAL);
+  if (n >= 0) return static_cast<int>(n);
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_write(bio);
+  return -1;
+}
 
- private:
-  sigset_t old_;
-  bool was_pending_ = false;
-};
+int NoSigpipeRead(BIO* bio, char* out, int len) {
+  const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = recv(fd, out, static_cast<size_t>(len), 0);
+  if (n > 0) return static_cast<int>(n);
+  if (n == 0) {
+    BIO_set_flags(bio, BIO_FLAGS_IN_EOF);
+    return 0;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) BIO_set_retry_read(bio);
+  return -1;
+}
+
+int NoSigpipePuts(BIO* bio, const char* text) {
+  return NoSigpipeWrite(bio, text, static_cast<int>(std::strlen(text)));
+}
+
+long NoSigpipeCtrl(BIO* bio, int cmd, long num, void* ptr) {
+  (void)num;
+  switch (cmd) {
+    case BIO_C_GET_FD: {
+      const int fd = static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+      if (ptr != nullptr) *static_cast<int*>(ptr) = fd;
+      return fd;
+    }
+    case BIO_CTRL_FLUSH:
+      return 1;
+    case BIO_CTRL_EOF:
+      return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+    default:
+      return 0;  // no buffering, nothing pending, no kTLS
+  }
+}
+
+int NoSigpipeCreate(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+const BIO_METHOD* NoSigpipeSocketMethod() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "vmcrypt socket (MSG_NOSIGNAL)");
+    BIO_meth_set_write(m, NoSigpipeWrite);
+    BIO_meth_set_read(m, NoSigpipeRead);
+    BIO_meth_set_puts(m, NoSigpipePuts);
+    BIO_meth_set_ctrl(m, NoSigpipeCtrl);
+    BIO_meth_set_create(m, NoSigpipeCreate);
+    return m;
+  }();
+  return method;
+}
+
+// Attaches `fd` to `ssl` through the BIO above (in place of SSL_set_fd).
+bool AttachSocket(SSL* ssl, int fd) {
+  BIO* bio = BIO_new(NoSigpipeSocketMethod());
+  if (bio == nullptr) return false;
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  SSL_set_bio(ssl, bio, bio);  // one reference, owned by `ssl`
+  return true;
+}
 
 bool IsIpLiteral(const std::string& s) {
   in6_addr a6;
@@ -140,7 +179,10 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::s
     close(fd);
     return InternalError("SSL_new: " + OpenSslErrors());
   }
-  SSL_set_fd(ssl.get(), fd);
+  if (!AttachSocket(ssl.get(), fd)) {
+    close(fd);
+    return InternalError("BIO_new: " + OpenSslErrors());
+  }
   std::unique_ptr<TlsSocket> sock(new TlsSocket(fd, std::move(ssl), peer));
   SSL* s = sock->ssl_.get();
   if (!verify_name.empty() && pinned == nullptr) {
@@ -155,7 +197,6 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::s
   }
   if (pinned != nullptr) SSL_set_verify(s, SSL_VERIFY_NONE, nullptr);
 
-  SigpipeGuard no_sigpipe;
   ERR_clear_error();
   while (true) {
     int r = SSL_connect(s);
@@ -197,11 +238,13 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Accept(SSL_CTX* ctx, int fd, std::
     close(fd);
     return InternalError("SSL_new: " + OpenSslErrors());
   }
-  SSL_set_fd(ssl.get(), fd);
+  if (!AttachSocket(ssl.get(), fd)) {
+    close(fd);
+    return InternalError("BIO_new: " + OpenSslErrors());
+  }
   if (app_data != nullptr) SSL_set_app_data(ssl.get(), app_data);
   std::unique_ptr<TlsSocket> sock(new TlsSocket(fd, std::move(ssl), std::move(peer)));
   SSL* s = sock->ssl_.get();
-  SigpipeGuard no_sigpipe;
   ERR_clear_error();
   while (true) {
     int r = SSL_accept(s);
@@ -251,7 +294,6 @@ Status TlsSocket::Wait(int ssl_error, Clock::time_point deadline, const char* wh
 }
 
 Status TlsSocket::WriteAll(std::span<const uint8_t> data, Clock::time_point deadline) {
-  SigpipeGuard no_sigpipe;
   size_t done = 0;
   while (done < data.size()) {
     ERR_clear_error();
@@ -273,7 +315,13 @@ Status TlsSocket::WriteAll(std::span<const uint8_t> data, Clock::time_point dead
 }
 
 Status TlsSocket::ReadExact(std::span<uint8_t> out, Clock::time_point deadline) {
-  SigpipeGuard no_sigpipe;  // reads may write (alerts, key updates)
+  // A reply is rarely there the moment it is awaited: wait for the socket
+  // first rather than spend a recv on EAGAIN (unless OpenSSL holds data).
+  // (A blocking recv under SO_RCVTIMEO, one system call fewer, measured
+  // slower here: 14.5k against 18.8k Gets/s in kms-load.)
+  if (!out.empty() && SSL_has_pending(ssl_.get()) != 1) {
+    RETURN_IF_ERROR(Wait(SSL_ERROR_WANT_READ, deadline, "read"));
+  }
   size_t done = 0;
   while (done < out.size()) {
     ERR_clear_error();
@@ -307,7 +355,6 @@ bool TlsSocket::IsIdleAndOpen() {
 }
 
 void TlsSocket::Shutdown() {
-  SigpipeGuard no_sigpipe;
   if (ssl_) {
     SSL_shutdown(ssl_.get());  // best effort, non-blocking
     ERR_clear_error();

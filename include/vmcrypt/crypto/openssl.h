@@ -51,6 +51,16 @@ using X509ReqPtr = std::unique_ptr<X509_REQ, OpenSslDeleter<X509_REQ_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 
+// The cipher or MAC `name` ("AES-256-GCM", "HMAC") of the default library
+// context, fetched once per thread and kept for the thread's life; nullptr
+// if no provider offers it. Each EVP_*_fetch call takes the lock of
+// OpenSSL's method store, on which threads serving requests would queue
+// (OpenSSL 3 crypto(7), "Performance"); a fetched algorithm is immutable,
+// and the pointer stays valid as long as the calling thread lives. Do not
+// free it, and do not hand it to another thread.
+const EVP_CIPHER* CachedCipher(const char* name);
+const EVP_MAC* CachedMac(const char* name);
+
 // Drains the calling thread's OpenSSL error queue into one line
 // ("error:1C800066:Provider routines::cipher operation failed; ..."), or
 // "no OpenSSL error detail" if the queue is empty. OpenSSL error strings

@@ -25,6 +25,7 @@
 #include "vmcrypt/base/status.h"
 #include "vmcrypt/kmip/message.h"
 #include "vmcrypt/kmip/payloads.h"
+#include "vmcrypt/kmip/tls_socket.h"
 #include "vmcrypt/kmip/version.h"
 
 namespace vmcrypt::kmip {
@@ -48,6 +49,15 @@ struct ClientOptions {
   // Largest response accepted.
   size_t max_response_size = 16 * 1024 * 1024;
 };
+
+// The two halves of Client::Call, for callers that do their own I/O: the
+// wire bytes of a request message with one item for `op` (a fresh Unique
+// Batch Item ID), and the Response Payload of the one-item response
+// message `response` (its item's error when it failed; an empty payload
+// structure when it had none).
+Result<ttlv::Bytes> EncodeSingleRequest(Operation op, const ttlv::Item& payload,
+                                        ProtocolVersion version);
+Result<ttlv::Item> SingleResponsePayload(Operation op, ResponseMessage response);
 
 class Client {
  public:
@@ -82,6 +92,11 @@ class Client {
   Status Activate(const std::string& uid);
   Status Revoke(const RevokeRequest& request);
   Status Destroy(const std::string& uid);
+
+  // A new TLS connection with this client's options and certificates, for
+  // a caller that runs its own I/O loop (kms-load); the client's own
+  // connection is not touched.
+  Result<std::unique_ptr<TlsSocket>> OpenSocket();
 
   // Closes the connection (sending a TLS close_notify); the next call
   // reconnects.

@@ -53,6 +53,12 @@ class TlsSocket {
   // The peer's certificate (nullptr if none); owned by the connection.
   X509* peer_certificate() const;
 
+  // For callers that run their own event loop (kms-load): the descriptor
+  // (non-blocking) and the TLS connection, to drive with SSL_read and
+  // SSL_write. The socket keeps owning both.
+  int fd() const { return fd_; }
+  SSL* ssl() const { return ssl_.get(); }
+
   std::string peer() const { return peer_; }
   std::string protocol() const;
   std::string cipher() const;

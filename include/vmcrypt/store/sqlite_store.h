@@ -24,6 +24,10 @@ struct SqliteOptions {
   int max_batch = 256;
   // Idle read connections kept open (more are opened on demand and closed).
   int max_idle_readers = 8;
+  // Object rows kept in memory for Get / GetWithoutIndex while the database
+  // is unchanged (src/store/sqlite/read_cache.h: any commit, by any process,
+  // empties it); 0 turns the cache off.
+  int read_cache_rows = 65536;
 };
 
 // The schema version this build writes and reads (PRAGMA user_version).

@@ -119,6 +119,14 @@ std::vector<uint8_t> Statement::ColumnBlob(int column) const {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, int flags,
                                                      int busy_timeout_ms) {
+  // Process-wide, before SQLite initialises: no memory statistics. With
+  // them on (the default), every allocation SQLite makes takes one global
+  // mutex (SQLITE_MUTEX_STATIC_MEM), which concurrent readers then queue on
+  // (https://sqlite.org/c3ref/c_config_covering_index_scan.html, MEMSTATUS).
+  // SQLITE_MISUSE means SQLite was already initialised by someone else:
+  // harmless, statistics stay on.
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   DbPtr db(raw);  // sqlite3_open_v2 may return a handle even on failure

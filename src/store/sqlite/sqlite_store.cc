@@ -13,10 +13,12 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "src/store/sqlite/connection.h"
+#include "src/store/sqlite/read_cache.h"
 #include "src/store/sqlite/rows.h"
 #include "src/store/sqlite/schema.h"
 
@@ -28,7 +30,10 @@ using sqlite::Connection;
 // A pool of read-only connections. WAL lets each see the last committed
 // state without blocking the writer. Connections are opened on demand, so
 // there are never more than there are concurrent readers; at most
-// `max_idle` are kept open between uses.
+// `max_idle` are kept open between uses in the shared list, plus one per
+// thread: each thread keeps the connection it used last for the pool it
+// used first (the server's workers read from one store all their life), so
+// a read takes no lock at all in the common case.
 //
 // Thread-safety: all methods may be called concurrently.
 class ReaderPool {
@@ -51,9 +56,20 @@ class ReaderPool {
   };
 
   ReaderPool(std::string path, const SqliteOptions& options)
-      : path_(std::move(path)), options_(options) {}
+      : path_(std::move(path)), options_(options), alive_(std::make_shared<int>(0)) {}
+
+  // Closes this thread's kept connection now; other threads close theirs
+  // when they exit or next keep one (servers join their workers first).
+  ~ReaderPool() {
+    ThreadSlot& slot = Slot();
+    if (slot.owner.lock() == alive_) slot.conn.reset();
+  }
 
   Result<Lease> Acquire() {
+    ThreadSlot& slot = Slot();
+    if (slot.conn != nullptr && slot.owner.lock() == alive_) {
+      return Lease(this, std::move(slot.conn));
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!idle_.empty()) {
@@ -69,10 +85,28 @@ class ReaderPool {
   }
 
  private:
+  // This thread's kept connection and the pool it belongs to (expired once
+  // that pool is gone, when the slot is free for another pool).
+  struct ThreadSlot {
+    std::weak_ptr<int> owner;
+    std::unique_ptr<Connection> conn;
+  };
+  static ThreadSlot& Slot() {
+    thread_local ThreadSlot slot;
+    return slot;
+  }
+
   void Release(std::unique_ptr<Connection> conn) {
     // A connection still inside a transaction (a failed read) would pin an
     // old snapshot and keep the WAL from being checkpointed: drop it.
     if (sqlite3_get_autocommit(conn->db()) == 0) return;
+    ThreadSlot& slot = Slot();
+    const std::shared_ptr<int> owner = slot.owner.lock();
+    if (owner == nullptr || (owner == alive_ && slot.conn == nullptr)) {
+      slot.owner = alive_;
+      slot.conn = std::move(conn);  // closes a dead pool's connection, if any
+      return;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (static_cast<int>(idle_.size()) < options_.max_idle_readers) {
       idle_.push_back(std::move(conn));
@@ -81,6 +115,7 @@ class ReaderPool {
 
   const std::string path_;
   const SqliteOptions options_;
+  const std::shared_ptr<int> alive_;  // expires with the pool: see ThreadSlot
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
 };
@@ -103,7 +138,8 @@ class SqliteStore final : public ObjectStore {
       : options_(options),
         writer_conn_(std::move(writer)),
         checkpoint_conn_(std::move(checkpointer)),
-        readers_(path, options) {
+        readers_(path, options),
+        cache_(path, static_cast<size_t>(options.read_cache_rows)) {
     // The writer does not checkpoint (wal_autocheckpoint=0, set in
     // PrepareWriterConnection); after each commit that leaves the WAL longer
     // than kCheckpointFrames, it wakes the checkpointer, whose PASSIVE
@@ -136,19 +172,23 @@ class SqliteStore final : public ObjectStore {
   }
 
   Result<ObjectRecord> Get(std::string_view tenant, std::string_view uid) override {
-    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-    // One read transaction: the object row and its index entries come from
-    // the same snapshot even if an Update commits in between.
-    RETURN_IF_ERROR(conn->Exec("BEGIN", "begin read"));
-    Result<ObjectRecord> record = sqlite::ReadObject(*conn, tenant, uid);
-    RETURN_IF_ERROR(conn->Exec("COMMIT", "end read"));
-    return record;
+    return ThroughCache(tenant, uid, /*with_index=*/true, [&]() -> Result<ObjectRecord> {
+      ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+      // One read transaction: the object row and its index entries come
+      // from the same snapshot even if an Update commits in between.
+      RETURN_IF_ERROR(conn->Exec("BEGIN", "begin read"));
+      Result<ObjectRecord> record = sqlite::ReadObject(*conn, tenant, uid);
+      RETURN_IF_ERROR(conn->Exec("COMMIT", "end read"));
+      return record;
+    });
   }
 
   Result<ObjectRecord> GetWithoutIndex(std::string_view tenant, std::string_view uid) override {
-    ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-    // One statement: its own snapshot, no explicit transaction needed.
-    return sqlite::ReadObject(*conn, tenant, uid, /*with_index=*/false);
+    return ThroughCache(tenant, uid, /*with_index=*/false, [&]() -> Result<ObjectRecord> {
+      ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
+      // One statement: its own snapshot, no explicit transaction needed.
+      return sqlite::ReadObject(*conn, tenant, uid, /*with_index=*/false);
+    });
   }
 
   Status Update(const ObjectRecord& record) override {
@@ -190,10 +230,30 @@ class SqliteStore final : public ObjectStore {
     s.writes = writes_.load();
     s.transactions = transactions_.load();
     s.largest_batch = largest_batch_.load();
+    s.cache_hits = cache_.hits();
+    s.cache_misses = cache_.misses();
     return s;
   }
 
  private:
+  // Answers from the cache when the database is unchanged since the row was
+  // kept; otherwise runs `read` and keeps its row if no commit landed while
+  // it ran (the header is read before the read transaction begins and
+  // after it ends; see read_cache.h).
+  template <typename Read>
+  Result<ObjectRecord> ThroughCache(std::string_view tenant, std::string_view uid, bool with_index,
+                                    const Read& read) {
+    if (!cache_.enabled()) return read();
+    if (std::optional<ObjectRecord> hit = cache_.Find(tenant, uid, with_index)) return *hit;
+    const std::optional<sqlite::ReadCache::Header> before = cache_.CurrentHeader();
+    Result<ObjectRecord> record = read();
+    if (record.ok() && before) {
+      if (const auto after = cache_.CurrentHeader())
+        cache_.Put(*before, *after, with_index, *record);
+    }
+    return record;
+  }
+
   static constexpr int kCheckpointFrames = 2000;         // about 8 MiB of WAL
   static constexpr int kWriterCheckpointFrames = 10000;  // about 40 MiB
 
@@ -337,6 +397,7 @@ class SqliteStore final : public ObjectStore {
   std::unique_ptr<Connection> writer_conn_;      // writer thread only
   std::unique_ptr<Connection> checkpoint_conn_;  // checkpointer thread only
   ReaderPool readers_;
+  sqlite::ReadCache cache_;
 
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
@@ -372,7 +433,8 @@ Result<std::unique_ptr<ObjectStore>> OpenSqliteStore(const std::string& path,
   if (path.empty() || path == ":memory:" || path.starts_with("file:")) {
     return InvalidArgumentError("store path must be a file name");
   }
-  if (options.max_batch < 1 || options.busy_timeout_ms < 0 || options.max_idle_readers < 0) {
+  if (options.max_batch < 1 || options.busy_timeout_ms < 0 || options.max_idle_readers < 0 ||
+      options.read_cache_rows < 0) {
     return InvalidArgumentError("invalid SQLite store options");
   }
   RETURN_IF_ERROR(CreatePrivateFile(path));
