@@ -31,15 +31,22 @@ check "server certificate is for both TLS roles" \
   'openssl x509 -in "$D/server.crt" -noout -ext extendedKeyUsage | grep -q "TLS Web Server Authentication, TLS Web Client Authentication"'
 check "second init refuses" '! "$VMCRYPT" kms init --dir "$D" > /dev/null 2>&1'
 
-start_server() {
-  "$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve.log" &
-  SERVER_PID=$!
+# serve LOG: starts a server on the store of $D, logging to LOG; sets
+# STARTED_PID and STARTED_PORT.
+serve() {
+  "$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$1" &
+  STARTED_PID=$!
   for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
-    [ -n "$PORT" ] && return 0
+    STARTED_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$1" | tail -1)
+    [ -n "$STARTED_PORT" ] && return 0
     sleep 0.1
   done
-  echo "server did not start:"; cat "$TMP/serve.log"; return 1
+  echo "server did not start:"; cat "$1"; return 1
+}
+start_server() {
+  serve "$TMP/serve.log" || return 1
+  SERVER_PID=$STARTED_PID
+  PORT=$STARTED_PORT
 }
 call() {  # call CERT KEY ARGS...
   local cert=$1 key=$2; shift 2
@@ -109,14 +116,9 @@ check "the audit log holds no key bytes and names the operations" \
 # Two servers on one store (a second process, as in a two-node cluster
 # sharing a database): each caches the rows it reads, and a change made
 # through one is what the other answers next.
-"$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve2.log" &
-SERVER2_PID=$!
-PORT2=""
-for _ in $(seq 1 100); do
-  PORT2=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve2.log" | tail -1)
-  [ -n "$PORT2" ] && break
-  sleep 0.1
-done
+serve "$TMP/serve2.log"
+SERVER2_PID=$STARTED_PID
+PORT2=$STARTED_PORT
 admin2() {
   "$VMCRYPT" kmip call --server "127.0.0.1:$PORT2" --ca "$D/ca.crt" --cert "$D/clients/admin.crt" \
     --key "$D/clients/admin.key" "$@"
