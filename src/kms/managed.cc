@@ -234,8 +234,10 @@ Result<Managed> Load(store::ObjectStore& store, std::string_view tenant, std::st
   return m;
 }
 
-Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
-              const kmip::ManagedObject* material) {
+namespace {
+
+// Seals the material into `m` and sets what goes with it, ready to insert.
+Status PrepareInsert(RootKey& root_key, Managed& m, const kmip::ManagedObject* material) {
   if (material != nullptr) RETURN_IF_ERROR(Wrap(root_key, m, *material));
   // The Key Format Type attribute (2.1 §4.26): the format the server holds
   // the key in, set by the server when the object is stored.
@@ -243,7 +245,26 @@ Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
     m.Set(kmip::Attribute::Enum("Key Format Type", material->key_block->key_format_type));
   }
   Reindex(m);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
+              const kmip::ManagedObject* material) {
+  RETURN_IF_ERROR(PrepareInsert(root_key, m, material));
   return store.Insert(m.record);
+}
+
+Status InsertAll(store::ObjectStore& store, RootKey& root_key,
+                 std::span<const std::pair<Managed*, const kmip::ManagedObject*>> objects) {
+  std::vector<store::ObjectRecord> records;
+  records.reserve(objects.size());
+  for (const auto& [m, material] : objects) {
+    RETURN_IF_ERROR(PrepareInsert(root_key, *m, material));
+    records.push_back(m->record);
+  }
+  return store.InsertAll(records);
 }
 
 Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,

@@ -6,8 +6,10 @@
 #define VMCRYPT_SRC_KMS_MANAGED_H_
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vmcrypt/base/status.h"
@@ -47,6 +49,9 @@ Result<Managed> Load(store::ObjectStore& store, std::string_view tenant, std::st
 // the material's Key Block.
 Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
               const kmip::ManagedObject* material);
+// As Insert, for several objects stored together or not at all (a key pair).
+Status InsertAll(store::ObjectStore& store, RootKey& root_key,
+                 std::span<const std::pair<Managed*, const kmip::ManagedObject*>> objects);
 // Writes back attributes, state and (when `material` is given, or cleared
 // with `clear_material`) the key material.
 Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,

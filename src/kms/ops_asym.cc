@@ -224,10 +224,11 @@ Result<ttlv::Item> Ops::CreateKeyPair(const ttlv::Item& p, std::string* uid) {
   // Each key links to the other (1.4 §4.2, §3.35).
   mpriv.attributes.push_back(LinkAttribute(kPublicKeyLink, mpub.record.uid));
   mpub.attributes.push_back(LinkAttribute(kPrivateKeyLink, mpriv.record.uid));
-  // The public key first: should the second insert fail, no private key is
-  // left without its public half.
-  RETURN_IF_ERROR(Insert(store_, root_key_, mpub, &public_key));
-  RETURN_IF_ERROR(Insert(store_, root_key_, mpriv, &private_key));
+  // Both halves in one transaction: never one without the other, even
+  // after a crash.
+  const std::pair<Managed*, const kmip::ManagedObject*> pair[] = {{&mpub, &public_key},
+                                                                  {&mpriv, &private_key}};
+  RETURN_IF_ERROR(InsertAll(store_, root_key_, pair));
   // The ID Placeholder becomes the private key's identifier (1.4 §4.2).
   *uid = mpriv.record.uid;
   kmip::CreateKeyPairResponse resp;

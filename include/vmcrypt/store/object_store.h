@@ -7,6 +7,7 @@
 #define VMCRYPT_STORE_OBJECT_STORE_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,11 @@ class ObjectStore {
   // AlreadyExists if the uid is taken (in any tenant); InvalidArgument for
   // an empty uid or a malformed index entry.
   virtual Status Insert(const ObjectRecord& record) = 0;
+
+  // Stores every record of `records` or none of them, in one durable
+  // transaction (a key pair: never a private key without its public half).
+  // Errors as for Insert, for the first record that fails.
+  virtual Status InsertAll(std::span<const ObjectRecord> records) = 0;
 
   // The object `uid` of `tenant`. NotFound when it does not exist or belongs
   // to another tenant (no existence oracle across tenants).

@@ -171,6 +171,16 @@ class SqliteStore final : public ObjectStore {
     return Write([&](Connection& c) { return sqlite::InsertObject(c, record); });
   }
 
+  // One write: its savepoint (RunBatch) undoes every insert of it when one
+  // fails, and the batch commit makes them durable together.
+  Status InsertAll(std::span<const ObjectRecord> records) override {
+    for (const ObjectRecord& record : records) RETURN_IF_ERROR(sqlite::ValidateRecord(record));
+    return Write([&](Connection& c) {
+      for (const ObjectRecord& record : records) RETURN_IF_ERROR(sqlite::InsertObject(c, record));
+      return OkStatus();
+    });
+  }
+
   Result<ObjectRecord> Get(std::string_view tenant, std::string_view uid) override {
     return ThroughCache(tenant, uid, /*with_index=*/true, [&]() -> Result<ObjectRecord> {
       ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());

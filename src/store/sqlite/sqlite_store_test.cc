@@ -56,6 +56,32 @@ TEST_F(SqliteStoreTest, InsertGetUpdate) {
   EXPECT_EQ(store->GetWithoutIndex("t2", "uid-1").status().code(), StatusCode::kNotFound);
 }
 
+// A key pair goes in whole or not at all: when the second record cannot be
+// stored, the first is not there either, nor any of its index entries.
+TEST_F(SqliteStoreTest, InsertAllStoresEveryRecordOrNone) {
+  auto store = Open();
+  ASSERT_TRUE(store->Insert(MakeRecord("taken")).ok());
+  const ObjectRecord half[] = {MakeRecord("public-1"), MakeRecord("taken")};
+  EXPECT_EQ(store->InsertAll(half).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Get("t1", "public-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*store->Count("t1"), 1);
+  EXPECT_TRUE(store
+                  ->Locate(MakeQuery(
+                      "t1", {{"Name", Condition::kEquals, IndexValue::Text("name-public-1")}}))
+                  ->empty());
+
+  const ObjectRecord pair[] = {MakeRecord("public-2"), MakeRecord("private-2")};
+  ASSERT_TRUE(store->InsertAll(pair).ok());
+  EXPECT_EQ(store->Get("t1", "public-2")->revision, 1);
+  EXPECT_EQ(store->Get("t1", "private-2")->revision, 1);
+  EXPECT_EQ(*store->Count("t1"), 3);
+
+  ObjectRecord bad = MakeRecord("");
+  const ObjectRecord invalid[] = {MakeRecord("public-3"), bad};
+  EXPECT_EQ(store->InsertAll(invalid).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Get("t1", "public-3").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(SqliteStoreTest, RejectsMalformedRecords) {
   auto store = Open();
   EXPECT_EQ(store->Insert(MakeRecord("")).code(), StatusCode::kInvalidArgument);
