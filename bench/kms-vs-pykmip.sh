@@ -10,7 +10,9 @@
 #   get       persistent connections, Get of a random preloaded AES-256 key
 #             (among 1000 keys; 100 on PyKMIP)
 #   create    persistent connections, durable Create of AES-256 keys
-#   session   vCenter-style: new TLS connection, Discover Versions, Get, close
+#   session   vCenter-style: new TLS connection (full handshake), Discover
+#             Versions, Get, close
+#   resumed   the same, each connection resuming the previous one's TLS session
 # PyKMIP 0.10 is two orders of magnitude slower and has no Add Attribute: it
 # gets shorter runs (PYKMIP_DURATION) and fewer objects (PYKMIP_LOCATE_OBJECTS).
 #
@@ -67,6 +69,7 @@ scenarios() {  # SIDE DURATION LOCATE_N GET_N
   run "$side" get --connections "$CONNECTIONS" --duration "$d" --mix get=1 --preload "$g"
   run "$side" create --connections "$CONNECTIONS" --duration "$d" --mix create=1 --preload 0
   run "$side" session --connections "$CONNECTIONS" --duration "$d" --mode session --mix get=1 --preload "$g"
+  run "$side" resumed --connections "$CONNECTIONS" --duration "$d" --mode session --resume --mix get=1 --preload "$g"
 }
 
 # --- our server
@@ -111,6 +114,7 @@ lines = [
     ("Create (durable), %s conns" % conns, "create", "create", "ops/s"),
     ("Locate by name, %s conn%s" % (lconns, "" if lconns == "1" else "s"), "locate", "locate", "p99 ms"),
     ("vCenter sessions, %s conns" % conns, "session", "session", "ops/s"),
+    ("  resuming TLS sessions", "resumed", "session", "ops/s"),
 ]
 print("%-30s %-7s %12s %12s %9s" % ("scenario", "metric", "vmcrypt", "PyKMIP", "ratio"))
 for label, scenario, op, metric in lines:
@@ -125,6 +129,15 @@ for label, scenario, op, metric in lines:
             # Higher is better for ops/s, lower for latency: ratio = how many times better we are.
             ratio = "%.0fx" % (va / vb if key == "ops_per_s" else vb / va)
         print("%-30s %-7s %12s %12s %9s" % (label if m == metric else "", m, fmt(va), fmt(vb), ratio))
+def resumed_counts():
+    out = []
+    for side in ("ours", "pykmip"):
+        try:
+            report = json.load(open(os.path.join(tmp, "%s-resumed.json" % side)))
+            out += [report["sessions_resumed"], next(r["count"] for r in report["ops"] if r["op"] == "session")]
+        except (OSError, ValueError, StopIteration, KeyError):
+            out += ["?", "?"]
+    return tuple(out)
 pre_a, pre_b = (json.load(open(os.path.join(tmp, "%s-locate.json" % side))) if os.path.exists(
     os.path.join(tmp, "%s-locate.json" % side)) else None for side in ("ours", "pykmip"))
 if pre_a and pre_b and pre_a["preload_seconds"] > 0 and pre_b["preload_seconds"] > 0:
@@ -133,8 +146,10 @@ if pre_a and pre_b and pre_a["preload_seconds"] > 0 and pre_b["preload_seconds"]
     print("%-30s %-7s %12.0f %12.0f %8.0fx" % ("Create, preload (16 conns)", "ops/s", ra, rb, ra / rb))
 print("Locate searches among %s keys on vmcrypt, %s on PyKMIP (which scans every object), on a" % (n_ours, n_py))
 print("fresh server; Get picks among 1000 keys (100 on PyKMIP). A session is a new TLS connection,")
-print("Discover Versions, Get, close (like vCenter). PyKMIP gets shorter runs and has no Add")
-print("Attribute in 0.10. ratio = how many times vmcrypt is better (ops/s up, latency down).")
+print("Discover Versions, Get, close (like vCenter), with a full TLS handshake each time, or")
+print("resuming the previous connection's TLS session (resumed: %s of %s sessions on vmcrypt, %s of %s" % resumed_counts())
+print("on PyKMIP). PyKMIP gets shorter runs and has no Add Attribute in 0.10.")
+print("ratio = how many times vmcrypt is better (ops/s up, latency down).")
 PY
 # Keep every run's JSON report (kms-load --json) next to the other benchmark results.
 rm -rf "$BUILD/kms_vs_pykmip"

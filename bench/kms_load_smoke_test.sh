@@ -63,6 +63,14 @@ if extra:
     problems.append("unexpected rows: %s" % sorted(extra))
 if mode == "session" and rows.get("session", {}).get("count") != sum(rows[o]["count"] for o in want[:5] if o in rows):
     problems.append("session count != sum of operation counts")
+# Full handshakes resume nothing; with --resume, every session after each
+# connection's first resumes the one before.
+sessions = rows.get("session", {}).get("count", 0)
+resumed = report["sessions_resumed"]
+if mode == "session" and report["resume"] and resumed < sessions - report["connections"]:
+    problems.append("--resume: only %d of %d sessions resumed" % (resumed, sessions))
+if not report["resume"] and resumed != 0:
+    problems.append("%d sessions resumed without --resume" % resumed)
 for p in problems:
     print("FAIL:", p)
 sys.exit(1 if problems else 0)
@@ -72,7 +80,7 @@ PY
 # Persistent connections through the event loop (the default) and with a
 # thread each; session mode (always a thread per connection).
 for run in "persistent||4 epoll threads" "persistent|--thread-per-connection|a thread per connection" \
-           "session||a thread per connection"; do
+           "session||a thread per connection" "session|--resume|a thread per connection"; do
   IFS='|' read -r mode flag driver <<< "$run"
   name=$mode$flag
   "${LOAD[@]}" --mode "$mode" $flag --duration 2 --preload 300 --preload-batch 50 --mix "$MIX" --json \

@@ -273,6 +273,73 @@ TEST_F(KmsServerTest, RefusesUnknownCertificatesAndKeepsServing) {
   EXPECT_FALSE(removed->DiscoverVersions().ok());
 }
 
+// A resumed TLS session skips the certificate exchange, so the server must
+// identify its client again: the tenant stays the client's own, the audit
+// names it, and a client removed since is refused and must run a full
+// handshake next time (which is refused too).
+TEST_F(KmsServerTest, ResumedSessionsKeepTheirClientAndTenant) {
+  AddClient("other", "tenant-b");
+  auto a = MakeClient(kKmip14);
+  auto owned = a->Create(Aes256("resume-a"));
+  ASSERT_TRUE(owned.ok());
+
+  kmip::ClientOptions o = MakeClient(kKmip14, "clients/other.crt", "clients/other.key")->options();
+  o.resume_sessions = true;
+  auto b = *kmip::Client::Create(o);
+  auto mine = b->Create(Aes256("resume-b"));
+  ASSERT_TRUE(mine.ok());
+  EXPECT_FALSE(b->resumed());
+  b->Close();
+
+  GetRequest get;
+  get.uid = mine->uid;
+  ASSERT_TRUE(b->Get(get).ok());
+  EXPECT_TRUE(b->resumed()) << "the second connection did not resume the session";
+  get.uid = owned->uid;
+  auto r = b->Get(get);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().ToString();
+  LocateRequest locate;
+  locate.attributes = {Attribute::Name("resume-a")};
+  EXPECT_TRUE(b->Locate(locate)->uids.empty());
+  b->Close();
+  kms_.Stop();
+  const std::string audit = *ReadFileToString(P("audit.log"));
+  size_t lines = 0, by_other = 0;
+  std::istringstream in(audit);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"peer\"") == std::string::npos) continue;
+    ++lines;
+    if (line.find("\"client\":\"other\"") != std::string::npos) {
+      ++by_other;
+      EXPECT_NE(line.find("\"tenant\":\"tenant-b\""), std::string::npos) << line;
+    }
+    EXPECT_EQ(line.find("\"client\":\"\""), std::string::npos) << "anonymous: " << line;
+  }
+  EXPECT_EQ(by_other, 4u) << audit;  // Create, Get, Get, Locate
+  EXPECT_EQ(lines, 5u) << audit;
+
+  ASSERT_NO_FATAL_FAILURE(kms_.Restart());
+  o.port = kms_.port();
+  auto c = *kmip::Client::Create(o);
+  ASSERT_TRUE(c->DiscoverVersions().ok());
+  c->Close();
+  ASSERT_TRUE(c->DiscoverVersions().ok());
+  ASSERT_TRUE(c->resumed());
+  c->Close();
+  ASSERT_TRUE(kms_.store().RemoveClient("other").ok());
+  auto refused = c->DiscoverVersions();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(kms_.log().find("on a resumed TLS session: unknown client certificate (subject "
+                            "\"CN=other,O=vmcrypt\""),
+            std::string::npos)
+      << kms_.log();
+  c->Close();
+  auto again = c->DiscoverVersions();
+  EXPECT_FALSE(again.ok());
+  EXPECT_FALSE(c->resumed());
+}
+
 // Sends raw bytes over an admin TLS connection; returns the reply (empty if
 // the server closed the connection).
 std::string RawExchange(uint16_t port, const std::string& dir, const std::vector<uint8_t>& bytes,

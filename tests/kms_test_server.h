@@ -41,6 +41,11 @@ class TestKms {
     InitOptions init;
     init.dir = dir_.string();
     ASSERT_TRUE(InitKmsDirectory(init).ok());
+    ASSERT_NO_FATAL_FAILURE(Restart());
+  }
+
+  // Serves the folder as it is (after Stop()), on a new port.
+  void Restart() {
     auto store = store::OpenSqliteStore(P("kms.db"));
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);

@@ -44,6 +44,7 @@ struct Options {
   bool json = false;
   bool thread_per_connection = false;
   int loop_threads = 4;
+  bool resume = false;
 };
 
 int Fail(const std::string& message) {
@@ -70,6 +71,7 @@ Result<kmip::ClientOptions> ClientOptionsFrom(const Options& o) {
   co.cert_file = o.cert;
   co.key_file = o.key;
   co.server_name = o.server_name;
+  co.resume_sessions = o.resume;
   co.io_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   co.connect_timeout = co.io_timeout;
   if (!kmip::ParseProtocolVersion(o.version, &co.version)) {
@@ -124,6 +126,13 @@ void PrintTable(const Options& o, const Stats& stats, double seconds, uint64_t p
   std::printf("%-18s %10llu %10.1f %9s %9s %9s %9s %8llu\n", "all operations",
               static_cast<unsigned long long>(total), total / seconds, "", "", "", "",
               static_cast<unsigned long long>(total_errors));
+  if (o.mode == "session") {
+    std::printf(
+        "TLS sessions resumed: %llu of %llu%s\n",
+        static_cast<unsigned long long>(stats.sessions_resumed),
+        static_cast<unsigned long long>(stats.latency[static_cast<int>(Row::kSession)].count()),
+        o.resume ? "" : " (full handshakes: no --resume)");
+  }
 }
 
 void PrintJson(const Options& o, const Stats& stats, double seconds, uint64_t preload,
@@ -137,6 +146,8 @@ void PrintJson(const Options& o, const Stats& stats, double seconds, uint64_t pr
   j["version"] = o.version;
   j["preload"] = preload;
   j["preload_seconds"] = preload_seconds;
+  j["resume"] = o.resume;
+  j["sessions_resumed"] = stats.sessions_resumed;
   j["ops"] = nlohmann::json::array();
   for (int i = 0; i < kRows; ++i) {
     const LatencyHistogram& h = stats.latency[i];
@@ -301,6 +312,9 @@ int main(int argc, char** argv) {
                  "persistent: one connection per worker for the whole run; session: a new TLS "
                  "connection, Discover Versions, one operation, close (like vCenter)")
       ->check(CLI::IsMember({"persistent", "session"}));
+  app.add_flag("--resume", o.resume,
+               "session mode: each new connection offers the previous one's TLS session "
+               "(resumption, as a client with a session cache does); default: full handshakes");
   app.add_option("--preload", o.preload,
                  "named keys created before the timed run (Locate searches among them)");
   app.add_option("--preload-batch", o.preload_batch, "Create items per preload request")

@@ -84,6 +84,7 @@ void Stats::Merge(const Stats& other) {
     errors[i] += other.errors[i];
     if (first_error[i].empty()) first_error[i] = other.first_error[i];
   }
+  sessions_resumed += other.sessions_resumed;
 }
 
 Status Preload(std::vector<std::unique_ptr<kmip::Client>>& clients, uint32_t batch, Pool* pool) {
@@ -282,11 +283,13 @@ void Worker::Run(Clock::time_point deadline) {
       Record(op, start, Clock::now(), s);
       continue;
     }
-    // A vCenter-style session: new TCP connection and full TLS handshake
-    // (no session resumption), Discover Versions, one operation, close.
+    // A vCenter-style session: new TCP connection and TLS handshake (full,
+    // or resuming the previous session with --resume), Discover Versions,
+    // one operation, close.
     const auto start = Clock::now();
     Status s = client_->DiscoverVersions().status();
     const auto connected = Clock::now();
+    if (s.ok() && client_->resumed()) ++stats_.sessions_resumed;
     Record(Row::kConnectDiscover, start, connected, s);
     Status op_status = s;
     if (s.ok()) {

@@ -75,6 +75,7 @@ struct Stats {
   std::array<LatencyHistogram, kRows> latency;
   std::array<uint64_t, kRows> errors{};
   std::array<std::string, kRows> first_error;
+  uint64_t sessions_resumed = 0;  // session mode: TLS sessions resumed
   void Merge(const Stats& other);
 };
 

@@ -19,6 +19,8 @@ using internal::OpenSslErrors;
 struct Client::TlsContext {
   internal::SslCtxPtr ctx;
   internal::X509Ptr pinned;
+  // The last connection's session, when options.resume_sessions.
+  internal::SslSessionPtr session;
 };
 
 class Client::Connection {
@@ -113,11 +115,20 @@ bool Client::connected() const { return conn_ != nullptr; }
 Result<std::unique_ptr<TlsSocket>> Client::OpenSocket() {
   const std::string name = options_.server_name.empty() ? options_.host : options_.server_name;
   return TlsSocket::Connect(tls_->ctx.get(), options_.host, options_.port, name, tls_->pinned.get(),
-                            Clock::now() + options_.connect_timeout);
+                            Clock::now() + options_.connect_timeout, tls_->session.get());
 }
 
+bool Client::resumed() const { return conn_ && SSL_session_reused(conn_->socket().ssl()) == 1; }
+
 void Client::Close() {
-  if (conn_) conn_->socket().Shutdown();
+  if (!conn_) return;
+  if (options_.resume_sessions) {
+    // Taken at the end: a TLS 1.3 server sends its ticket after the
+    // handshake, so the session becomes resumable once a response was read.
+    internal::SslSessionPtr session(SSL_get1_session(conn_->socket().ssl()));
+    if (session && SSL_SESSION_is_resumable(session.get()) == 1) tls_->session = std::move(session);
+  }
+  conn_->socket().Shutdown();
   conn_.reset();
 }
 

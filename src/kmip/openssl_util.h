@@ -22,9 +22,13 @@ struct SslFree {
 struct X509Free {
   void operator()(X509* p) const { X509_free(p); }
 };
+struct SslSessionFree {
+  void operator()(SSL_SESSION* p) const { SSL_SESSION_free(p); }
+};
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, SslSessionFree>;
 
 // Drains the thread's OpenSSL error queue into one line ("error:0A000086:SSL
 // routines::certificate verify failed; ..."), or `fallback` if it is empty.

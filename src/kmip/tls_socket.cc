@@ -151,7 +151,8 @@ TlsSocket::~TlsSocket() {
 
 Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::string& host,
                                                       uint16_t port, const std::string& verify_name,
-                                                      X509* pinned, Clock::time_point deadline) {
+                                                      X509* pinned, Clock::time_point deadline,
+                                                      SSL_SESSION* resume) {
   const std::string peer = host + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -196,6 +197,7 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Connect(SSL_CTX* ctx, const std::s
     SSL_set_tlsext_host_name(s, verify_name.c_str());
   }
   if (pinned != nullptr) SSL_set_verify(s, SSL_VERIFY_NONE, nullptr);
+  if (resume != nullptr && SSL_set_session(s, resume) != 1) ERR_clear_error();
 
   ERR_clear_error();
   while (true) {

@@ -77,10 +77,7 @@ void KmsServer::Impl::Rearm(Connection* c, uint32_t events, SteadyClock::time_po
 bool KmsServer::Impl::DoHandshake(Connection* c) {
   ERR_clear_error();
   const int r = SSL_do_handshake(c->ssl.get());
-  if (r == 1) {
-    c->handshaken = true;
-    return true;
-  }
+  if (r == 1) return Admit(c);
   const int err = SSL_get_error(c->ssl.get(), r);
   if (!c->expired && (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)) {
     Rearm(c, err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT, c->handshake_deadline, true);
@@ -108,6 +105,26 @@ bool KmsServer::Impl::DoHandshake(Connection* c) {
   }
   Close(c, why);
   return false;
+}
+
+bool KmsServer::Impl::Admit(Connection* c) {
+  if (SSL_session_reused(c->ssl.get())) {
+    X509* cert = SSL_get0_peer_certificate(c->ssl.get());
+    if (cert == nullptr || !IdentifyClient(cert, &c->hs)) {
+      const Handshake& hs = c->hs;
+      log("refused client " + c->peer + " on a resumed TLS session: " +
+          (cert == nullptr ? std::string("no client certificate in the session")
+                           : hs.refusal + " (subject \"" + hs.refused_subject + "\", sha256 " +
+                                 hs.refused_fingerprint + ")"));
+      // Out of the cache, so that the client's next attempt is a full
+      // handshake, refused with an alert like any unknown certificate.
+      SSL_CTX_remove_session(ctx.get(), SSL_get_session(c->ssl.get()));
+      Close(c, "");
+      return false;
+    }
+  }
+  c->handshaken = true;
+  return true;
 }
 
 int KmsServer::Impl::FlushOutput(Connection* c) {

@@ -42,6 +42,12 @@ struct Handshake {
   std::string refusal;
 };
 
+// Admits a client certificate when its fingerprint is registered (whatever
+// issued it: vCenter may present a self-signed certificate) and it is within
+// its validity period: fills `hs->identity` and returns true, or fills the
+// refusal fields and returns false.
+bool IdentifyClient(X509* cert, Handshake* hs);
+
 struct Connection {
   int fd = -1;
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl{nullptr, SSL_free};
@@ -100,6 +106,10 @@ struct KmsServer::Impl {
 
   // Advances the TLS handshake; false when `c` was closed or re-armed.
   bool DoHandshake(Connection* c);
+  // After a completed handshake: a resumed session skipped the certificate
+  // check, so its client is identified again here (it may have been removed
+  // since). False when refused (and `c` closed).
+  bool Admit(Connection* c);
   // Reads, answers and writes until `c` would block (re-armed) or ends.
   void Pump(Connection* c);
   // Writes c->out; 0 when all written, else the SSL_ERROR_* that blocks

@@ -48,6 +48,10 @@ struct ClientOptions {
   ProtocolVersion version = kKmip14;
   // Largest response accepted.
   size_t max_response_size = 16 * 1024 * 1024;
+  // Offers the previous connection's TLS session when reconnecting (session
+  // resumption: RFC 8446 §2.2, RFC 5246 §7.3), as clients with a session
+  // cache do: no certificates are exchanged or verified again.
+  bool resume_sessions = false;
 };
 
 // The two halves of Client::Call, for callers that do their own I/O: the
@@ -102,6 +106,8 @@ class Client {
   // reconnects.
   void Close();
   bool connected() const;
+  // Whether the open connection resumed an earlier TLS session.
+  bool resumed() const;
 
  private:
   class Connection;

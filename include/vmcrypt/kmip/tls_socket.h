@@ -25,10 +25,13 @@ class TlsSocket {
   // Connects to host:port (TCP_NODELAY) and runs the TLS handshake with `ctx`.
   // `verify_name` is checked against the server certificate (a DNS name or an
   // IP address literal) unless empty. When `pinned` is set, the chain is not
-  // verified; the leaf must equal `pinned` instead.
+  // verified; the leaf must equal `pinned` instead. `resume`, when set, is a
+  // session of an earlier connection to the same server to offer for
+  // resumption; the server may decline it and run a full handshake.
   static Result<std::unique_ptr<TlsSocket>> Connect(SSL_CTX* ctx, const std::string& host,
                                                     uint16_t port, const std::string& verify_name,
-                                                    X509* pinned, Clock::time_point deadline);
+                                                    X509* pinned, Clock::time_point deadline,
+                                                    SSL_SESSION* resume = nullptr);
   // Runs the server side of the handshake on an accepted socket (which it
   // takes over; it is closed on failure too). `app_data` is attached to the
   // SSL object (SSL_set_app_data) before the handshake, for verify callbacks.
