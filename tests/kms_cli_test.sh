@@ -59,6 +59,14 @@ start_server || exit 1
 check "the server's memory (root key, keys in flight) is locked in RAM and it can dump no core" \
   'grep -q "memory locked in RAM (mlockall)" "$TMP/serve.log" && [ "$(awk "/^VmLck:/ { print \$2 }" /proc/$SERVER_PID/status)" -gt 0 ] &&
    grep -Eq "^Max core file size +0 +0 " /proc/$SERVER_PID/limits'
+check "writing requests get their own threads (server.write_threads, default 64)" \
+  'grep -q "worker threads, 64 write threads)" "$TMP/serve.log"'
+sed 's/^write_threads = 0$/write_threads = 2000/' "$D/kms.toml" > "$D/bad-threads.toml"
+BAD_OUT=$(timeout 10 "$VMCRYPT" kms serve --config "$D/bad-threads.toml" --listen 127.0.0.1:0 2>&1)
+BAD_RC=$?
+check "an out-of-range server.write_threads is refused by name" \
+  '[ $BAD_RC -ne 0 ] && [ $BAD_RC -ne 124 ] && echo "$BAD_OUT" | grep -q "server.write_threads must be 0 (automatic) - 1024"'
+rm -f "$D/bad-threads.toml"
 UID1=$(admin create --name first | uid_of)
 check "create through the CLI" '[ -n "$UID1" ]'
 check "locate finds it" 'admin locate --name first | grep -q "$UID1"'

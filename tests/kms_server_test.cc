@@ -537,6 +537,45 @@ TEST_F(KmsServerTest, ManyConnectionsShareAFixedWorkerPool) {
 // sees, not a SIGPIPE that kills its process: TlsSocket sends through a
 // socket BIO with MSG_NOSIGNAL. SIGPIPE keeps its default action (terminate)
 // here, so a regression ends the whole test binary.
+// Writing requests run on the write lane, not on the event workers: with a
+// single worker, concurrent Creates still reach the store together (one
+// commit carries several) and reads are answered meanwhile.
+TEST_F(KmsServerTest, WritesWaitForTheirCommitOffTheWorkers) {
+  kms_.Stop();
+  kms_.worker_threads = 1;
+  ASSERT_NO_FATAL_FAILURE(kms_.Restart());
+  constexpr int kWriters = 8;
+  constexpr int kCreatesEach = 30;
+  std::atomic<int> failures{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&] {
+      auto c = MakeClient(kKmip14);
+      for (int k = 0; k < kCreatesEach; ++k) {
+        if (!c->Create(Aes256()).ok()) ++failures;
+      }
+    });
+  }
+  auto reader = MakeClient(kKmip14);
+  int reads = 0;
+  std::thread stop([&] {
+    for (auto& t : writers) t.join();
+    writing = false;
+  });
+  while (writing) {
+    ASSERT_TRUE(reader->DiscoverVersions().ok());
+    ++reads;
+  }
+  stop.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads, 0);
+  const store::StoreStats stats = kms_.store().stats();
+  EXPECT_EQ(stats.writes, kWriters * kCreatesEach) << "every Create is one write";
+  EXPECT_GE(stats.largest_batch, 2) << "Creates were never in flight together";
+  EXPECT_LT(stats.transactions, stats.writes) << "no commit carried two Creates";
+}
+
 TEST_F(KmsServerTest, WritingToAClosedConnectionIsAnErrorNotASigpipe) {
   signal(SIGPIPE, SIG_DFL);
   const std::string dir = kms_.dir().string();

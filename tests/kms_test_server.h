@@ -62,6 +62,7 @@ class TestKms {
     o.key_file = P("server.key");
     o.idle_timeout = std::chrono::seconds(3);
     o.io_timeout = std::chrono::seconds(3);
+    o.threads = worker_threads;
     auto server = KmsServer::Start(o, engine_.get(), store_.get(), audit_.get(),
                                    [this](const std::string& line) {
                                      std::lock_guard<std::mutex> lock(log_mu_);
@@ -79,6 +80,9 @@ class TestKms {
     audit_.reset();
     store_.reset();
   }
+
+  // ServerOptions::threads of the next Start() or Restart().
+  int worker_threads = 0;
 
   std::string P(const std::string& f) const { return (dir_ / f).string(); }
   const std::filesystem::path& dir() const { return dir_; }

@@ -37,6 +37,11 @@ Result<KmsConfig> LoadKmsConfig(const std::string& path) {
     return InvalidArgumentError(path + ": server.threads must be 0 (automatic) - 1024");
   }
   c.server.threads = static_cast<int>(threads);
+  const int64_t write_threads = t["server"]["write_threads"].value_or(int64_t{0});
+  if (write_threads < 0 || write_threads > 1024) {
+    return InvalidArgumentError(path + ": server.write_threads must be 0 (automatic) - 1024");
+  }
+  c.server.write_threads = static_cast<int>(write_threads);
   c.ca_cert_file = ResolvePath(dir, str("ca", "certificate", "ca.crt"));
   c.ca_key_file = ResolvePath(dir, str("ca", "private_key", "ca.key"));
   c.root_key_type = str("root_key", "type", c.root_key_type);

@@ -56,6 +56,40 @@ Engine::Engine(store::ObjectStore* store, RootKey* root_key, EngineOptions optio
   if (!clock_) clock_ = SystemNow;
 }
 
+bool Engine::Writes(const ttlv::Item& request) {
+  if (request.type() != ttlv::ItemType::kStructure) return false;
+  for (const ttlv::Item& item : request.children()) {
+    if (item.tag() != ttlv::tag::kBatchItem || item.type() != ttlv::ItemType::kStructure) continue;
+    const ttlv::Item* op = item.Find(ttlv::tag::kOperation);
+    if (op == nullptr || op->type() != ttlv::ItemType::kEnumeration) continue;
+    switch (static_cast<Operation>(op->int_value())) {
+      case Operation::kCreate:
+      case Operation::kCreateKeyPair:
+      case Operation::kRegister:
+      case Operation::kReKey:
+      case Operation::kReKeyKeyPair:
+      case Operation::kDeriveKey:
+      case Operation::kCertify:
+      case Operation::kReCertify:
+      case Operation::kAddAttribute:
+      case Operation::kModifyAttribute:
+      case Operation::kDeleteAttribute:
+      case Operation::kSetAttribute:
+      case Operation::kAdjustAttribute:
+      case Operation::kActivate:
+      case Operation::kRevoke:
+      case Operation::kDestroy:
+      case Operation::kArchive:
+      case Operation::kRecover:
+      case Operation::kImport:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
 ttlv::Item Engine::InvalidMessage(std::optional<ProtocolVersion> version,
                                   const std::string& message) {
   kmip::ResponseMessage resp;

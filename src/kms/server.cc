@@ -221,9 +221,14 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
   epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, &wake);
   epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->listen_fd, &listen_ev);
   for (int i = 0; i < threads; ++i) impl->workers.emplace_back([raw] { raw->WorkerLoop(); });
+  const int write_threads = options.write_threads > 0 ? options.write_threads : 64;
+  for (int i = 0; i < write_threads; ++i) {
+    impl->write_threads.emplace_back([raw] { raw->WriteLoop(); });
+  }
   impl->housekeeper = std::thread([raw] { raw->Housekeep(); });
   impl->log("listening on " + host + ":" + std::to_string(impl->port) + " (TLS " + options.min_tls +
-            "+, client certificates required, " + std::to_string(threads) + " worker threads)");
+            "+, client certificates required, " + std::to_string(threads) + " worker threads, " +
+            std::to_string(write_threads) + " write threads)");
   return std::unique_ptr<KmsServer>(new KmsServer(std::move(impl)));
 }
 
@@ -252,6 +257,12 @@ void KmsServer::Shutdown() {
   uint64_t one = 1;
   (void)!write(s.wake_fd, &one, sizeof(one));
   for (auto& t : s.workers) t.join();
+  {
+    std::lock_guard<std::mutex> lock(s.lane_mu);
+    s.lane_exit = true;  // the lane is empty: every connection is gone
+  }
+  s.lane_cv.notify_all();
+  for (auto& t : s.write_threads) t.join();
   s.housekeeper.join();
   close(s.listen_fd);
   close(s.epoll_fd);
@@ -259,13 +270,15 @@ void KmsServer::Shutdown() {
   s.log("stopped");
 }
 
-void KmsServer::Impl::WorkerLoop() {
-  // A write to a socket the peer closed must fail with EPIPE, not kill the
-  // process; the signal stays pending on this thread, blocked.
+void BlockSigpipe() {
   sigset_t pipe_set;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+}
+
+void KmsServer::Impl::WorkerLoop() {
+  BlockSigpipe();
   while (true) {
     epoll_event ev{};
     const int n = epoll_wait(epoll_fd, &ev, 1, -1);

@@ -15,6 +15,9 @@
 namespace vmcrypt::kms {
 namespace {
 
+// Set on the write lane's threads: they answer writing requests themselves.
+thread_local bool on_write_thread = false;
+
 constexpr size_t kReadChunk = 16 * 1024;
 
 int64_t WallSeconds() {
@@ -58,6 +61,21 @@ void KmsServer::Impl::Drive(Connection* c) {
   c->between_requests = false;
   if (!c->handshaken && !DoHandshake(c)) return;
   Pump(c);
+}
+
+void KmsServer::Impl::WriteLoop() {
+  on_write_thread = true;
+  BlockSigpipe();
+  std::unique_lock<std::mutex> lock(lane_mu);
+  while (true) {
+    lane_cv.wait(lock, [this] { return lane_exit || !lane.empty(); });
+    if (lane.empty()) return;  // lane_exit, and nothing left
+    Connection* c = lane.front();
+    lane.pop_front();
+    lock.unlock();
+    Pump(c);  // answers the writing request, then goes on like a worker
+    lock.lock();
+  }
 }
 
 void KmsServer::Impl::Rearm(Connection* c, uint32_t events, SteadyClock::time_point deadline,
@@ -146,8 +164,8 @@ int KmsServer::Impl::FlushOutput(Connection* c) {
   return 0;
 }
 
-bool KmsServer::Impl::AnswerOne(Connection* c) {
-  if (c->buffered() < ttlv::kHeaderSize) return false;
+KmsServer::Impl::Answer KmsServer::Impl::AnswerOne(Connection* c) {
+  if (c->buffered() < ttlv::kHeaderSize) return Answer::kNothing;
   std::span<const uint8_t> buffered(c->in.data() + c->in_start, c->buffered());
   ttlv::Limits limits;
   limits.max_message_size = options.max_message_size;
@@ -158,13 +176,20 @@ bool KmsServer::Impl::AnswerOne(Connection* c) {
     Append(c->out, engine->InvalidMessage(std::nullopt, size.status().message()));
     c->close_after_write = true;
     c->in_start = c->in.size();
-    return true;
+    return Answer::kAnswered;
   }
-  if (buffered.size() < *size) return false;
+  if (buffered.size() < *size) return Answer::kNothing;
   std::span<const uint8_t> message = buffered.first(*size);
   auto request = ttlv::Decode(message, limits);
   if (!request.ok()) {
     Append(c->out, engine->InvalidMessage(SniffVersion(message), request.status().message()));
+  } else if (!on_write_thread && Engine::Writes(*request)) {
+    {
+      std::lock_guard<std::mutex> lock(lane_mu);
+      lane.push_back(c);
+    }
+    lane_cv.notify_one();
+    return Answer::kHandedOff;
   } else {
     std::vector<OperationRecord> records;
     ttlv::Item response = engine->Process(c->hs.identity, *request, &records);
@@ -173,7 +198,7 @@ bool KmsServer::Impl::AnswerOne(Connection* c) {
   }
   c->in_start += *size;
   if (c->buffered() != 0) c->message_started = SteadyClock::now();
-  return true;
+  return Answer::kAnswered;
 }
 
 void KmsServer::Impl::Pump(Connection* c) {
@@ -195,7 +220,9 @@ void KmsServer::Impl::Pump(Connection* c) {
       Close(c, "");
       return;
     }
-    if (AnswerOne(c)) continue;
+    const Answer answer = AnswerOne(c);
+    if (answer == Answer::kHandedOff) return;
+    if (answer == Answer::kAnswered) continue;
     if (stopping && c->buffered() == 0) {
       Close(c, "");  // drained: the server is shutting down
       return;

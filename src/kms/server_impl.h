@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +48,10 @@ struct Handshake {
 // its validity period: fills `hs->identity` and returns true, or fills the
 // refusal fields and returns false.
 bool IdentifyClient(X509* cert, Handshake* hs);
+
+// Blocks SIGPIPE on the calling thread: a write to a socket the peer closed
+// must fail with EPIPE, not kill the process (the signal stays pending).
+void BlockSigpipe();
 
 struct Connection {
   int fd = -1;
@@ -85,6 +90,14 @@ struct KmsServer::Impl {
   std::vector<std::thread> workers;
   std::thread housekeeper;
 
+  // The write lane: connections whose next request writes, waiting for a
+  // write thread (which then owns them like a worker would).
+  std::mutex lane_mu;
+  std::condition_variable lane_cv;
+  std::deque<Connection*> lane;  // guarded by lane_mu
+  bool lane_exit = false;        // guarded by lane_mu
+  std::vector<std::thread> write_threads;
+
   std::atomic<bool> stopping{false};      // no new connections; drain
   std::atomic<bool> exit_workers{false};  // every connection is gone
 
@@ -95,6 +108,7 @@ struct KmsServer::Impl {
 
   // server.cc
   void WorkerLoop();
+  void WriteLoop();
   void AcceptAll();
   void Housekeep();
   void Track(Connection* c);
@@ -116,8 +130,10 @@ struct KmsServer::Impl {
   // it, or -1 on failure.
   int FlushOutput(Connection* c);
   // Answers the first buffered message when it is complete (appending to
-  // c->out); false when nothing complete is buffered.
-  bool AnswerOne(Connection* c);
+  // c->out). kHandedOff: the message writes and this is not a write
+  // thread, so `c` went to the write lane untouched and belongs to it now.
+  enum class Answer { kNothing, kAnswered, kHandedOff };
+  Answer AnswerOne(Connection* c);
   // Waits for `events` on `c` until `deadline`.
   void Rearm(Connection* c, uint32_t events, SteadyClock::time_point deadline,
              bool between_requests);

@@ -68,6 +68,12 @@ class Engine {
   ttlv::Item Process(const ClientIdentity& client, const ttlv::Item& request,
                      std::vector<OperationRecord>* records = nullptr);
 
+  // Whether a batch item of `request` runs an operation that commits to the
+  // store (Create, Register, Activate, Add Attribute, Destroy, ...), and so
+  // waits for a durable write. Get may write too (Fresh turns false the
+  // first time, 1.4 §3.34) but is not counted.
+  static bool Writes(const ttlv::Item& request);
+
   // The response to a message that could not be decoded at all (KMIP 1.4
   // §11: Invalid Message), in `version` when the header was readable.
   ttlv::Item InvalidMessage(std::optional<kmip::ProtocolVersion> version,

@@ -6,8 +6,11 @@
 // (`vmcrypt kms client add`); that registration names its tenant. Any other
 // certificate is refused during the handshake and logged with its subject and
 // fingerprint. Connections are multiplexed over a pool of worker threads
-// (epoll; `threads`, by default four per core because a durable write makes
-// its worker wait for the disk): idle connections cost no thread. A
+// (epoll; `threads`, four per core by default): idle connections cost no
+// thread. A request that commits to the store (Engine::Writes) is handed to
+// a second pool (`write_threads`), whose threads wait for the durable write,
+// so that a burst of writes never leaves reads without a worker and enough
+// writes are in flight to share each commit (group commit). A
 // connection's requests are answered in order, one message at a time (bounded
 // by max_message_size and the timeouts). Malformed messages get an Invalid
 // Message response; a message over the size limit gets one and the connection
@@ -39,6 +42,8 @@ struct ServerOptions {
   std::chrono::seconds io_timeout{30};
   int max_connections = 1024;
   int threads = 0;  // worker threads; 0 = four per core (at least 4)
+  // Threads that run writing requests and wait for their commit; 0 = 64.
+  int write_threads = 0;
 };
 
 class KmsServer {

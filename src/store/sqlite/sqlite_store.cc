@@ -3,6 +3,8 @@
 #include "vmcrypt/store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -286,6 +288,8 @@ class SqliteStore final : public ObjectStore {
   }
 
   void CheckpointLoop() {
+    // Background work: behind the writer and the readers.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
     std::unique_lock<std::mutex> lock(checkpoint_mu_);
     while (true) {
       checkpoint_cv_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });
@@ -315,6 +319,10 @@ class SqliteStore final : public ObjectStore {
   }
 
   void WriterLoop() {
+    // Every durable write in the process waits on this one thread: ahead of
+    // the request workers when the process may raise priorities
+    // (CAP_SYS_NICE), level with them otherwise.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
     std::vector<std::shared_ptr<PendingWrite>> batch;
     for (;;) {
       {
