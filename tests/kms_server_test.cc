@@ -642,8 +642,11 @@ TEST_F(KmsServerTest, ReKeyMakesALinkedReplacement) {
     ReKeyRequest rekey;
     rekey.uid = made->uid;
     rekey.offset = 3600;
+    const int64_t writes_before = kms_.store().stats().writes;
     auto answer = client->Call(Operation::kReKey, *rekey.Encode(v));
     ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    // The replacement and the old key's link to it: one atomic write.
+    EXPECT_EQ(kms_.store().stats().writes, writes_before + 1);
     auto resp = ReKeyResponse::Decode(*answer, v);
     ASSERT_TRUE(resp.ok());
     const std::string new_uid = resp->uid;

@@ -267,6 +267,15 @@ Status InsertAll(store::ObjectStore& store, RootKey& root_key,
   return store.InsertAll(records);
 }
 
+Status InsertAndUpdate(store::ObjectStore& store, RootKey& root_key, Managed& m,
+                       const kmip::ManagedObject* material, Managed& changed) {
+  RETURN_IF_ERROR(PrepareInsert(root_key, m, material));
+  Reindex(changed);
+  const store::ObjectRecord inserts[] = {m.record};
+  const store::ObjectRecord updates[] = {changed.record};
+  return store.InsertAndUpdate(inserts, updates);
+}
+
 Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,
               const kmip::ManagedObject* material, bool clear_material) {
   if (material != nullptr) RETURN_IF_ERROR(Wrap(root_key, m, *material));

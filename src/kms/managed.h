@@ -52,6 +52,11 @@ Status Insert(store::ObjectStore& store, RootKey& root_key, Managed& m,
 // As Insert, for several objects stored together or not at all (a key pair).
 Status InsertAll(store::ObjectStore& store, RootKey& root_key,
                  std::span<const std::pair<Managed*, const kmip::ManagedObject*>> objects);
+// Inserts `m` as Insert does and writes `changed` back as Update does
+// (attributes and state), both or neither: Re-key's replacement and the
+// existing key's link to it. ConcurrentUpdateError when `changed` is stale.
+Status InsertAndUpdate(store::ObjectStore& store, RootKey& root_key, Managed& m,
+                       const kmip::ManagedObject* material, Managed& changed);
 // Writes back attributes, state and (when `material` is given, or cleared
 // with `clear_material`) the key material.
 Status Update(store::ObjectStore& store, RootKey& root_key, Managed& m,

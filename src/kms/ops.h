@@ -130,6 +130,11 @@ class Ops {
                              kmip::Operation op, std::string* out_uid);
   // Encrypt or Decrypt (`op`) with an AES key.
   Result<ttlv::Item> Cipher(const ttlv::Item& p, kmip::Operation op, std::string* uid);
+  // Re-key's replacement for `old` (not stored) with its fresh key
+  // `material`: attributes per Tables 172-173, linked to `old`.
+  // (ops_rekey.cc)
+  Result<Managed> ReKeyReplacement(const Managed& old, const kmip::ReKeyRequest& req,
+                                   kmip::ManagedObject* material);
   // Common attributes of a new object, with the server-managed ones
   // (SetServerManagedAttributes); `generated` when the server made its key
   // material (not Register).

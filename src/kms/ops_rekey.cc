@@ -52,12 +52,9 @@ std::optional<int64_t> DateOf(const Managed& m, std::string_view name) {
 
 }  // namespace
 
-Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
-  VMCRYPT_DECODE(req, kmip::ReKeyRequest, p);
-  ASSIGN_OR_RETURN(const std::string old_uid, Target(req.uid));
-  const kmip::AttributeList client_attrs = req.attributes.value_or(kmip::AttributeList{});
-  for (const Attribute& a : client_attrs) RETURN_IF_ERROR(CheckClientSettable(a, true));
-  ASSIGN_OR_RETURN(Managed old, Load(store_, client_.tenant, old_uid));
+Result<Managed> Ops::ReKeyReplacement(const Managed& old, const kmip::ReKeyRequest& req,
+                                      kmip::ManagedObject* material) {
+  const std::string& old_uid = old.record.uid;
   if (old.record.object_type != static_cast<uint32_t>(ObjectType::kSymmetricKey)) {
     return Fail(ResultReason::kIllegalOperation,
                 "object " + old_uid + " is not a symmetric key; Re-key replaces symmetric keys");
@@ -72,7 +69,7 @@ Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
     return Fail(ResultReason::kIllegalOperation,
                 "object " + old_uid + " has no Cryptographic Algorithm and Length to re-key with");
   }
-  ASSIGN_OR_RETURN(kmip::ManagedObject material,
+  ASSIGN_OR_RETURN(*material,
                    GenerateSymmetricKey(static_cast<uint32_t>(algorithm->value.int_value()),
                                         length->value.int_value()));
 
@@ -99,6 +96,7 @@ Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
       if (auto d = DateOf(old, name)) attrs.push_back(Attribute::DateTime(name, *d));
     }
   }
+  const kmip::AttributeList client_attrs = req.attributes.value_or(kmip::AttributeList{});
   for (const Attribute& a : client_attrs) {
     attrs.erase(std::remove_if(attrs.begin(), attrs.end(),
                                [&](const Attribute& b) { return b.name == a.name; }),
@@ -107,7 +105,7 @@ Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
   attrs.insert(attrs.end(), client_attrs.begin(), client_attrs.end());
 
   Managed m = NewObject(ObjectType::kSymmetricKey, attrs, /*generated=*/true);
-  if (std::optional<Attribute> digest = DigestOf(material)) m.Set(std::move(*digest));
+  if (std::optional<Attribute> digest = DigestOf(*material)) m.Set(std::move(*digest));
   m.Set(RandomNumberGeneratorAttribute());
   if (const Attribute* original = old.Find("Original Creation Date")) {
     m.Set(*original);
@@ -115,20 +113,33 @@ Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
     m.Set(Attribute::DateTime("Original Creation Date", old.record.created));
   }
   m.attributes.push_back(LinkAttribute(kReplacedObjectLink, old_uid));
-  RETURN_IF_ERROR(Insert(store_, root_key_, m, &material));
+  return m;
+}
 
-  // The existing key: linked to its replacement, its names handed over.
-  const std::string new_uid = m.record.uid;
-  RETURN_IF_ERROR(Modify(old_uid, [&](Managed& existing) -> Status {
-                    existing.Remove("Name");
-                    existing.attributes.push_back(LinkAttribute(kReplacementObjectLink, new_uid));
-                    existing.Set(Attribute::DateTime("Last Change Date", now));
-                    return OkStatus();
-                  }).status());
-  *uid = new_uid;
-  kmip::ReKeyResponse resp;
-  resp.uid = new_uid;
-  return resp.Encode(v_);
+Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
+  VMCRYPT_DECODE(req, kmip::ReKeyRequest, p);
+  ASSIGN_OR_RETURN(const std::string old_uid, Target(req.uid));
+  for (const Attribute& a : req.attributes.value_or(kmip::AttributeList{})) {
+    RETURN_IF_ERROR(CheckClientSettable(a, true));
+  }
+  // The replacement and the existing key's link to it (its names handed
+  // over) are stored in one transaction; when the existing key changed since
+  // it was loaded, all of it is done again from its new state.
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(Managed old, Load(store_, client_.tenant, old_uid));
+    kmip::ManagedObject material;
+    ASSIGN_OR_RETURN(Managed m, ReKeyReplacement(old, req, &material));
+    old.Remove("Name");
+    old.attributes.push_back(LinkAttribute(kReplacementObjectLink, m.record.uid));
+    old.Set(Attribute::DateTime("Last Change Date", clock_()));
+    Status stored = InsertAndUpdate(store_, root_key_, m, &material, old);
+    if (store::IsConcurrentUpdate(stored) && attempt < 20) continue;
+    RETURN_IF_ERROR(stored);
+    *uid = m.record.uid;
+    kmip::ReKeyResponse resp;
+    resp.uid = m.record.uid;
+    return resp.Encode(v_);
+  }
 }
 
 }  // namespace vmcrypt::kms::internal

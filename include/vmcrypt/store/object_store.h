@@ -50,7 +50,15 @@ class ObjectStore {
   // Stores every record of `records` or none of them, in one durable
   // transaction (a key pair: never a private key without its public half).
   // Errors as for Insert, for the first record that fails.
-  virtual Status InsertAll(std::span<const ObjectRecord> records) = 0;
+  Status InsertAll(std::span<const ObjectRecord> records) { return InsertAndUpdate(records, {}); }
+
+  // Inserts every record of `inserts` and applies every update of `updates`
+  // (each optimistic, as Update), or does none of it, in one durable
+  // transaction: a replacement key never exists without the link from the
+  // key it replaces (Re-key). Errors as for Insert and Update, for the first
+  // that fails; a ConcurrentUpdateError leaves nothing written.
+  virtual Status InsertAndUpdate(std::span<const ObjectRecord> inserts,
+                                 std::span<const ObjectRecord> updates) = 0;
 
   // The object `uid` of `tenant`. NotFound when it does not exist or belongs
   // to another tenant (no existence oracle across tenants).

@@ -175,10 +175,14 @@ class SqliteStore final : public ObjectStore {
 
   // One write: its savepoint (RunBatch) undoes every insert of it when one
   // fails, and the batch commit makes them durable together.
-  Status InsertAll(std::span<const ObjectRecord> records) override {
-    for (const ObjectRecord& record : records) RETURN_IF_ERROR(sqlite::ValidateRecord(record));
+  Status InsertAndUpdate(std::span<const ObjectRecord> inserts,
+                         std::span<const ObjectRecord> updates) override {
+    for (const ObjectRecord& record : inserts) RETURN_IF_ERROR(sqlite::ValidateRecord(record));
+    for (const ObjectRecord& record : updates) RETURN_IF_ERROR(sqlite::ValidateRecord(record));
+    // One savepoint in the writer's batch: a failure undoes all of it.
     return Write([&](Connection& c) {
-      for (const ObjectRecord& record : records) RETURN_IF_ERROR(sqlite::InsertObject(c, record));
+      for (const ObjectRecord& record : inserts) RETURN_IF_ERROR(sqlite::InsertObject(c, record));
+      for (const ObjectRecord& record : updates) RETURN_IF_ERROR(sqlite::UpdateObject(c, record));
       return OkStatus();
     });
   }

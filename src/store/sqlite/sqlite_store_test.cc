@@ -82,6 +82,45 @@ TEST_F(SqliteStoreTest, InsertAllStoresEveryRecordOrNone) {
   EXPECT_EQ(store->Get("t1", "public-3").status().code(), StatusCode::kNotFound);
 }
 
+// A re-key: the new key and the old key's link to it land together. A stale
+// update (someone changed the old key meanwhile) undoes the insert too.
+TEST_F(SqliteStoreTest, InsertAndUpdateAppliesAllOrNothing) {
+  auto store = Open();
+  ASSERT_TRUE(store->Insert(MakeRecord("old")).ok());
+  ObjectRecord old = *store->Get("t1", "old");
+  ObjectRecord linked = old;
+  linked.attributes = {0x01, 0x02};
+  ASSERT_TRUE(store->Update(linked).ok());  // revision 2: `old` is now stale
+
+  ObjectRecord stale = old;
+  stale.attributes = {0x0A};
+  const ObjectRecord fresh[] = {MakeRecord("new-1")};
+  const ObjectRecord stale_update[] = {stale};
+  Status s = store->InsertAndUpdate(fresh, stale_update);
+  EXPECT_TRUE(IsConcurrentUpdate(s)) << s.ToString();
+  EXPECT_EQ(store->Get("t1", "new-1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(
+      store->Locate(MakeQuery("t1", {{"Name", Condition::kEquals, IndexValue::Text("name-new-1")}}))
+          ->empty());
+  EXPECT_EQ(store->Get("t1", "old")->revision, 2);
+
+  ObjectRecord current = *store->Get("t1", "old");
+  current.attributes = {0x0B};
+  const ObjectRecord update[] = {current};
+  ASSERT_TRUE(store->InsertAndUpdate(fresh, update).ok());
+  EXPECT_EQ(store->Get("t1", "new-1")->revision, 1);
+  EXPECT_EQ(store->Get("t1", "old")->revision, 3);
+  EXPECT_EQ(store->Get("t1", "old")->attributes, std::vector<uint8_t>({0x0B}));
+
+  // An update of an object that does not exist undoes the insert as well.
+  ObjectRecord ghost = MakeRecord("ghost");
+  ghost.revision = 1;
+  const ObjectRecord another[] = {MakeRecord("new-2")};
+  const ObjectRecord ghost_update[] = {ghost};
+  EXPECT_EQ(store->InsertAndUpdate(another, ghost_update).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->Get("t1", "new-2").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(SqliteStoreTest, RejectsMalformedRecords) {
   auto store = Open();
   EXPECT_EQ(store->Insert(MakeRecord("")).code(), StatusCode::kInvalidArgument);
