@@ -16,7 +16,7 @@ namespace vmcrypt::store::sqlite {
 inline constexpr int32_t kApplicationId = 0x766d6373;
 
 // Sets the per-connection pragmas of the writer (WAL, synchronous=FULL,
-// foreign keys), then creates the schema in an empty database or checks an
+// unenforced foreign keys), then creates the schema in an empty database or checks an
 // existing one. Errors: DataLoss for a file that is not a database;
 // FailedPrecondition for another application's database or a newer schema.
 Status PrepareWriterConnection(Connection& conn, const std::string& path);
