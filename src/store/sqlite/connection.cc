@@ -186,14 +186,34 @@ Status CheckSchema(Connection& conn, const std::string& path, const SchemaSpec& 
   if (app_id != spec.application_id) {
     return FailedPreconditionError(who + " is an SQLite database of another application");
   }
-  // Older versions would be migrated here; version 1 is the first.
   return OkStatus();
+}
+
+// Runs inside BEGIN IMMEDIATE: from the version found then (another process
+// may have migrated meanwhile) to spec.version.
+Status Migrate(Connection& conn, const std::string& path, const SchemaSpec& spec) {
+  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
+  RETURN_IF_ERROR(CheckSchema(conn, path, spec, version));
+  while (version < spec.version) {
+    const Migration* step = nullptr;
+    for (const Migration& m : spec.migrations) {
+      if (m.from == version) step = &m;
+    }
+    if (step == nullptr) {
+      return FailedPreconditionError(std::string(spec.what) + " " + path + " has schema version " +
+                                     std::to_string(version) +
+                                     ", which this vmcrypt cannot migrate");
+    }
+    for (const char* sql : step->statements) RETURN_IF_ERROR(conn.Exec(sql, "migrate schema"));
+    ++version;
+  }
+  return conn.Exec("PRAGMA user_version = " + std::to_string(spec.version), "set schema version");
 }
 
 // Runs inside BEGIN IMMEDIATE.
 Status CreateSchema(Connection& conn, const std::string& path, const SchemaSpec& spec) {
   ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version != 0) return CheckSchema(conn, path, spec, version);
+  if (version != 0) return Migrate(conn, path, spec);
   ASSIGN_OR_RETURN(int64_t tables,
                    conn.QueryInt("SELECT count(*) FROM sqlite_schema", "read schema"));
   if (tables != 0) {
@@ -212,7 +232,10 @@ Status CreateSchema(Connection& conn, const std::string& path, const SchemaSpec&
 
 Status EnsureSchema(Connection& conn, const std::string& path, const SchemaSpec& spec) {
   ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version != 0) return CheckSchema(conn, path, spec, version);
+  if (version == spec.version || version > spec.version) {
+    return CheckSchema(conn, path, spec, version);
+  }
+  // Empty (version 0) or older: created or migrated under the write lock.
   RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "begin schema creation"));
   Status st = CreateSchema(conn, path, spec);
   if (!st.ok()) {

@@ -116,18 +116,28 @@ class Connection {
 
 // What identifies a database and how to create it: PRAGMA application_id,
 // PRAGMA user_version, and the statements of the current schema.
+// The statements that bring a database of schema version `from` to
+// from + 1.
+struct Migration {
+  int64_t from;
+  std::span<const char* const> statements;
+};
+
 struct SchemaSpec {
   std::string_view what;  // starts messages: "store", "center store"
   int32_t application_id;
   int64_t version;
-  std::span<const char* const> statements;
+  std::span<const char* const> statements;  // the whole schema of `version`
+  std::span<const Migration> migrations = {};
 };
 
 // In an empty database, creates the schema and sets both pragmas inside
 // BEGIN IMMEDIATE (two processes opening a new database do not both create
-// it); in another, checks them. FailedPrecondition "WHAT PATH has schema
-// version N, newer than ..." or "WHAT PATH is an SQLite database of another
-// application".
+// it); in another, checks them, and migrates an older schema step by step
+// to `version` inside BEGIN IMMEDIATE (all steps or none). FailedPrecondition
+// "WHAT PATH has schema version N, newer than ...", "... version N, which
+// this vmcrypt cannot migrate" or "WHAT PATH is an SQLite database of
+// another application".
 Status EnsureSchema(Connection& conn, const std::string& path, const SchemaSpec& spec);
 
 }  // namespace vmcrypt::store::sqlite

@@ -159,6 +159,40 @@ TEST_F(DurabilityTest, CreatesPrivateFilesInWalMode) {
   EXPECT_EQ(RawQuery(DbPath(), "PRAGMA integrity_check"), "ok");
 }
 
+// A version 1 store (full secondary Locate indexes) is migrated on open to
+// version 2 (partial indexes), keeping every object findable.
+TEST_F(DurabilityTest, MigratesAVersion1Store) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Insert(MakeRecord("before")).ok());
+  }
+  // Turn it back into what version 1 wrote.
+  for (const char* sql :
+       {"DROP INDEX index_entries_by_num", "DROP INDEX index_entries_by_text",
+        "CREATE INDEX index_entries_by_num ON index_entries(tenant, name, num_value)",
+        "CREATE INDEX index_entries_by_text ON index_entries(tenant, name, text_value)",
+        "PRAGMA user_version = 1"}) {
+    RawQuery(DbPath(), sql);
+  }
+  ASSERT_EQ(RawQuery(DbPath(), "PRAGMA user_version"), "1");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawQuery(DbPath(), "PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(RawQuery(DbPath(),
+                     "SELECT count(*) FROM sqlite_schema WHERE name LIKE "
+                     "'index_entries_by_%' AND sql LIKE '%IS NOT NULL'"),
+            "2");
+  ASSERT_TRUE(store->Insert(MakeRecord("after")).ok());
+  for (const char* uid : {"before", "after"}) {
+    auto found = store->Locate(MakeQuery(
+        "t1", {{"Name", Condition::kEquals, IndexValue::Text(std::string("name-") + uid)}}));
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(*found, std::vector<std::string>{uid});
+  }
+  EXPECT_EQ(RawQuery(DbPath(), "PRAGMA integrity_check"), "ok");
+}
+
 TEST_F(DurabilityTest, RefusesANewerSchema) {
   { ASSERT_NE(Open(), nullptr); }
   RawQuery(DbPath(), "PRAGMA user_version = 99");

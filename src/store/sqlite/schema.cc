@@ -19,8 +19,12 @@ namespace {
 // secondary indexes carry the primary key, so they are covering for
 // "which objects have an entry (tenant, name, value)", equality or range.
 // Numbers and text live in separate columns so that they never compare with
-// each other; text is stored as BLOB and compared bytewise.
-constexpr const char* kSchemaV1[] = {
+// each other; text is stored as BLOB and compared bytewise. Each secondary
+// index is partial (version 2): it holds only the entries with a value in
+// its column, so an entry goes into two B-trees, not three. Every Locate
+// condition compares the column, which implies IS NOT NULL, so the planner
+// still uses them (https://sqlite.org/partialindex.html, 3.2).
+constexpr const char* kSchema[] = {
     R"sql(CREATE TABLE objects(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   uid TEXT NOT NULL UNIQUE,
@@ -42,8 +46,10 @@ constexpr const char* kSchemaV1[] = {
   text_value BLOB,
   PRIMARY KEY (seq, ord),
   CHECK ((num_value IS NULL) <> (text_value IS NULL))) WITHOUT ROWID)sql",
-    "CREATE INDEX index_entries_by_num ON index_entries(tenant, name, num_value)",
-    "CREATE INDEX index_entries_by_text ON index_entries(tenant, name, text_value)",
+    "CREATE INDEX index_entries_by_num ON index_entries(tenant, name, num_value) "
+    "WHERE num_value IS NOT NULL",
+    "CREATE INDEX index_entries_by_text ON index_entries(tenant, name, text_value) "
+    "WHERE text_value IS NOT NULL",
     R"sql(CREATE TABLE clients(
   name TEXT PRIMARY KEY,
   tenant TEXT NOT NULL,
@@ -52,6 +58,15 @@ constexpr const char* kSchemaV1[] = {
   cert_pem TEXT NOT NULL,
   added INTEGER NOT NULL))sql",
 };
+
+// Version 1 -> 2: the secondary Locate indexes become partial.
+constexpr const char* kPartialLocateIndexes[] = {
+    "DROP INDEX index_entries_by_num",
+    "DROP INDEX index_entries_by_text",
+    kSchema[3],
+    kSchema[4],
+};
+constexpr Migration kMigrations[] = {{1, kPartialLocateIndexes}};
 
 // Locate's IN-subquery and ORDER BY use ephemeral tables; with the default
 // temp_store=FILE each one creates and unlinks a temporary file (measured: an
@@ -86,7 +101,8 @@ Status PrepareWriterConnection(Connection& conn, const std::string& path) {
   RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = -65536", "set cache_size"));
   RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint"));
 
-  return EnsureSchema(conn, path, {"store", kApplicationId, kSqliteSchemaVersion, kSchemaV1});
+  return EnsureSchema(conn, path,
+                      {"store", kApplicationId, kSqliteSchemaVersion, kSchema, kMigrations});
 }
 
 Status PrepareReaderConnection(Connection& conn) {
