@@ -152,8 +152,8 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
   // stateful tickets in 1.3, RFC 8446 §4.6.1) rather than stateless tickets:
   // OpenSSL 3.0 builds a stateless ticket by re-parsing the session and its
   // client certificate, twice per TLS 1.3 handshake, which was a fifth of the
-  // server's handshake time. A resumed session skips CheckClientCertificate; its client
-  // is identified again after the handshake (DoHandshake).
+  // server's handshake time. A resumed session skips CheckClientCertificate:
+  // Admit identifies its client again after the handshake.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   // One TLS 1.3 ticket per handshake, not two: a KMIP client resumes one
