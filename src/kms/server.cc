@@ -57,6 +57,9 @@ std::string PeerName(const sockaddr_storage& peer) {
 
 constexpr char kOutsideValidity[] = "certificate outside its validity period";
 
+// TLS sessions kept for resumption (see Start).
+constexpr long kSessionCacheSize = 1024;
+
 int DefaultThreads() {
   const unsigned cores = std::thread::hardware_concurrency();
   return static_cast<int>(std::max(4u, 4 * (cores == 0 ? 1 : cores)));
@@ -156,6 +159,11 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
   // Admit identifies its client again after the handshake.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  // A cached session holds its client certificate (about 9 KiB in all): at
+  // OpenSSL's default of 20480 the cache would keep ~200 MB of locked memory
+  // after a burst of handshakes. A KMS has a few clients that each resume one
+  // connection at a time; the oldest session goes first when it is full.
+  SSL_CTX_sess_set_cache_size(ctx, kSessionCacheSize);
   // One TLS 1.3 ticket per handshake, not two: a KMIP client resumes one
   // connection at a time, and each ticket costs a cached session.
   SSL_CTX_set_num_tickets(ctx, 1);
