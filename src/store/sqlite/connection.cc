@@ -232,9 +232,7 @@ Status CreateSchema(Connection& conn, const std::string& path, const SchemaSpec&
 
 Status EnsureSchema(Connection& conn, const std::string& path, const SchemaSpec& spec) {
   ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version", "read schema version"));
-  if (version == spec.version || version > spec.version) {
-    return CheckSchema(conn, path, spec, version);
-  }
+  if (version >= spec.version) return CheckSchema(conn, path, spec, version);
   // Empty (version 0) or older: created or migrated under the write lock.
   RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "begin schema creation"));
   Status st = CreateSchema(conn, path, spec);

@@ -114,8 +114,6 @@ class Connection {
   std::unordered_map<std::string, StmtPtr> cache_;
 };
 
-// What identifies a database and how to create it: PRAGMA application_id,
-// PRAGMA user_version, and the statements of the current schema.
 // The statements that bring a database of schema version `from` to
 // from + 1.
 struct Migration {
@@ -123,6 +121,9 @@ struct Migration {
   std::span<const char* const> statements;
 };
 
+// What identifies a database and how to create it: PRAGMA application_id,
+// PRAGMA user_version, the statements of the current schema, and the
+// migrations from older versions.
 struct SchemaSpec {
   std::string_view what;  // starts messages: "store", "center store"
   int32_t application_id;
