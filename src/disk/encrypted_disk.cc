@@ -134,7 +134,7 @@ Result<std::unique_ptr<EncryptedDisk>> EncryptedDisk::Open(const std::string& pa
                          std::to_string(h.data_offset + h.size) + " bytes, the file has " +
                          std::to_string(file_size));
   }
-  disk->data_fd_ = data.release();
+  disk->data_fd_ = data.Release();
   disk->data_offset_ = h.data_offset;
   disk->size_ = h.size;
   disk->read_only_ = options.read_only;

@@ -43,7 +43,7 @@ Result<std::unique_ptr<HeaderStore>> HeaderStore::Open(const std::string& header
                                                        bool writable) {
   ASSIGN_OR_RETURN(internal::UniqueFd fd,
                    internal::OpenFile(header_path, writable ? O_RDWR : O_RDONLY));
-  return std::unique_ptr<HeaderStore>(new HeaderStore(fd.release(), writable));
+  return std::unique_ptr<HeaderStore>(new HeaderStore(fd.Release(), writable));
 }
 
 HeaderStore::~HeaderStore() { close(fd_); }

@@ -32,18 +32,6 @@ Status Errno(std::string_view what, std::string_view op, int err) {
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = o.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) close(fd_);
-}
-
 Result<UniqueFd> OpenFile(const std::string& path, int flags, int mode) {
   int fd = open(path.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) return Errno(path, "open", errno);

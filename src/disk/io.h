@@ -11,27 +11,11 @@
 #include <string_view>
 
 #include "vmcrypt/base/status.h"
+#include "vmcrypt/base/unique_fd.h"
 
 namespace vmcrypt::disk::internal {
 
-// Owns a file descriptor; closes it on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using ::vmcrypt::UniqueFd;
 
 // open(2) with O_CLOEXEC; NotFound / PermissionDenied / Internal naming path.
 Result<UniqueFd> OpenFile(const std::string& path, int flags, int mode = 0600);

@@ -14,11 +14,6 @@
 
 namespace vmcrypt::nbd {
 
-void UniqueFd::Reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
 Status ReadFull(int fd, std::span<uint8_t> out) {
   size_t done = 0;
   while (done < out.size()) {

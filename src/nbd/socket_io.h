@@ -11,38 +11,11 @@
 #include <string>
 
 #include "vmcrypt/base/status.h"
+#include "vmcrypt/base/unique_fd.h"
 
 namespace vmcrypt::nbd {
 
-// Owns a file descriptor; closes it on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { Reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.Release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = o.Release();
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset();
-
- private:
-  int fd_ = -1;
-};
+using ::vmcrypt::UniqueFd;
 
 // Reads exactly out.size() bytes. Unavailable("connection closed") on EOF
 // (also mid-buffer), DeadlineExceeded on a receive timeout.

@@ -1,11 +1,13 @@
 // The SQLite ObjectStore: the single-node default.
 //
-// One database file (plus its -wal and -shm files, created 0600) in WAL mode
-// with synchronous=FULL: a write is on disk (fsync) before its call returns.
+// One database file (plus its -wal and -shm files, created 0600) in WAL mode:
+// a write is on disk (fdatasync of the WAL) before its call returns.
 // Writes from every thread go to one writer thread that commits all pending
 // writes in one transaction (group commit), so N concurrent writers cost
-// about one fsync, not N. Reads use a pool of separate connections and never
-// wait for the writer (WAL readers see the last committed state).
+// about one flush, not N; a second thread flushes the WAL while the writer
+// builds the next transaction. Reads use a pool of separate connections and
+// never wait for the writer (WAL readers see the last committed state, which
+// may be a write whose caller is still waiting for its flush).
 #ifndef VMCRYPT_STORE_SQLITE_STORE_H_
 #define VMCRYPT_STORE_SQLITE_STORE_H_
 

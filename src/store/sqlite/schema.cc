@@ -85,9 +85,12 @@ Status PrepareWriterConnection(Connection& conn, const std::string& path) {
     return FailedPreconditionError("store " + path + ": cannot enable WAL (journal mode " + mode +
                                    ")");
   }
-  // FULL: in WAL mode the WAL is fsynced at every commit, so a commit that
-  // returned survives power loss (https://sqlite.org/pragma.html#pragma_synchronous).
-  RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = FULL", "set synchronous"));
+  // NORMAL: COMMIT writes the WAL without waiting for the disk; the store's
+  // syncer thread fdatasyncs the WAL before any write is reported done
+  // (sqlite_store.cc, SyncLoop), so the writer does not wait for the disk
+  // between transactions. Checkpoints still sync the WAL before and the
+  // database after (https://sqlite.org/pragma.html#pragma_synchronous).
+  RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = NORMAL", "set synchronous"));
   // index_entries REFERENCES objects, unenforced: objects are never deleted
   // (destroyed objects keep their metadata) and an entry is written only in
   // the transaction that writes its object, so enforcement would only add a

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <future>
@@ -23,6 +25,7 @@
 #include "src/store/sqlite/read_cache.h"
 #include "src/store/sqlite/rows.h"
 #include "src/store/sqlite/schema.h"
+#include "vmcrypt/base/unique_fd.h"
 
 namespace vmcrypt::store {
 namespace {
@@ -136,8 +139,10 @@ struct PendingWrite {
 class SqliteStore final : public ObjectStore {
  public:
   SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
-              const std::string& path, const SqliteOptions& options)
+              UniqueFd wal, const std::string& path, const SqliteOptions& options)
       : options_(options),
+        wal_path_(path + "-wal"),
+        wal_(std::move(wal)),
         writer_conn_(std::move(writer)),
         checkpoint_conn_(std::move(checkpointer)),
         readers_(path, options),
@@ -149,6 +154,7 @@ class SqliteStore final : public ObjectStore {
     // of in its way (https://sqlite.org/wal.html#ckpt).
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::OnCommit, this);
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    syncer_ = std::thread([this] { SyncLoop(); });
     writer_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -160,6 +166,12 @@ class SqliteStore final : public ObjectStore {
     }
     cv_.notify_one();
     writer_.join();
+    {
+      std::lock_guard<std::mutex> lock(sync_mu_);
+      sync_stop_ = true;
+    }
+    sync_cv_.notify_one();
+    syncer_.join();
     {
       std::lock_guard<std::mutex> lock(checkpoint_mu_);
       checkpoint_stop_ = true;
@@ -246,6 +258,7 @@ class SqliteStore final : public ObjectStore {
     s.writes = writes_.load();
     s.transactions = transactions_.load();
     s.largest_batch = largest_batch_.load();
+    s.syncs = syncs_.load();
     s.cache_hits = cache_.hits();
     s.cache_misses = cache_.misses();
     return s;
@@ -333,22 +346,22 @@ class SqliteStore final : public ObjectStore {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and every write is done
-        // Everything that queued up during the previous commit's fsync goes
-        // into this transaction: that is the group commit.
+        // Everything that queued up during the previous transaction goes
+        // into this one: that is the group commit.
         const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
         batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       }
-      RunBatch(batch);
+      RunBatch(std::move(batch));
       batch.clear();
     }
   }
 
   // Runs `batch` in one transaction, each write in its own savepoint so
   // that a failing write (duplicate uid, stale revision) is undone alone and
-  // fails only its own caller. Every caller learns its outcome after COMMIT
-  // returned, i.e. once the batch is durable.
-  void RunBatch(const std::vector<std::shared_ptr<PendingWrite>>& batch) {
+  // fails only its own caller, then hands it to the syncer: every caller
+  // learns its outcome once the batch is durable (SyncLoop).
+  void RunBatch(std::vector<std::shared_ptr<PendingWrite>> batch) {
     Connection& c = *writer_conn_;
     std::vector<Status> results(batch.size());
     size_t txn_start = 0;  // first write of the open transaction
@@ -385,7 +398,59 @@ class SqliteStore final : public ObjectStore {
         FailCommitted(results, txn_start, batch.size(), commit);
       }
     }
-    Finish(batch, std::move(results));
+    {
+      std::lock_guard<std::mutex> lock(sync_mu_);
+      committed_.push_back({std::move(batch), std::move(results)});
+    }
+    sync_cv_.notify_one();
+  }
+
+  // Makes committed batches durable and only then answers their callers.
+  //
+  // The writer connection runs with synchronous=NORMAL: COMMIT writes the
+  // transaction's frames to the WAL without waiting for the disk. This
+  // thread then fdatasyncs the WAL once for every batch committed so far, so
+  // the writer builds the next transaction while the disk flushes the last
+  // one, and one flush may cover several commits. A batch's callers learn
+  // their outcome only after a flush that began after their COMMIT returned:
+  // what a caller is told is durable is on disk, as with synchronous=FULL.
+  // Frames are never overwritten before they are on disk: NORMAL syncs the
+  // WAL before each checkpoint, the database after it, and the WAL header
+  // when the WAL is reused (https://sqlite.org/pragma.html#pragma_synchronous,
+  // https://sqlite.org/wal.html). Other connections may read a committed
+  // write before its caller is answered.
+  void SyncLoop() {
+    std::vector<CommittedBatch> ready;
+    std::unique_lock<std::mutex> lock(sync_mu_);
+    for (;;) {
+      sync_cv_.wait(lock, [this] { return sync_stop_ || !committed_.empty(); });
+      if (committed_.empty()) return;  // stopping, and every batch answered
+      ready.swap(committed_);
+      lock.unlock();
+      const Status synced = SyncWal();
+      for (CommittedBatch& b : ready) {
+        if (!synced.ok()) {
+          for (Status& st : b.results) {
+            if (st.ok()) st = synced.WithContext("commit not durable");
+          }
+        }
+        Finish(b.writes, std::move(b.results));
+      }
+      ready.clear();
+      lock.lock();
+    }
+  }
+
+  // fdatasync(2) of the WAL: every frame written to it before the call is on
+  // disk when it returns. The descriptor is this store's own; the file is the
+  // writer connection's WAL, which SQLite deletes only when the database's
+  // last connection closes (never while the writer is open).
+  Status SyncWal() {
+    ++syncs_;
+    if (::fdatasync(wal_.get()) != 0) {
+      return UnavailableError("store: fdatasync of " + wal_path_ + ": " + std::strerror(errno));
+    }
+    return OkStatus();
   }
 
   // Records the batch in the counters and wakes every caller.
@@ -415,7 +480,16 @@ class SqliteStore final : public ObjectStore {
     }
   }
 
+  // A batch whose transaction is over (committed or not), waiting for the
+  // WAL flush before its callers learn `results`.
+  struct CommittedBatch {
+    std::vector<std::shared_ptr<PendingWrite>> writes;
+    std::vector<Status> results;
+  };
+
   const SqliteOptions options_;
+  const std::string wal_path_;
+  const UniqueFd wal_;                           // syncer thread only
   std::unique_ptr<Connection> writer_conn_;      // writer thread only
   std::unique_ptr<Connection> checkpoint_conn_;  // checkpointer thread only
   ReaderPool readers_;
@@ -427,6 +501,12 @@ class SqliteStore final : public ObjectStore {
   bool checkpoint_stop_ = false;    // guarded by checkpoint_mu_
   std::thread checkpointer_;
 
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<CommittedBatch> committed_;  // guarded by sync_mu_
+  bool sync_stop_ = false;                 // guarded by sync_mu_
+  std::thread syncer_;
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<PendingWrite>> queue_;  // guarded by mu_
@@ -435,6 +515,7 @@ class SqliteStore final : public ObjectStore {
   std::atomic<int64_t> writes_{0};
   std::atomic<int64_t> transactions_{0};
   std::atomic<int64_t> largest_batch_{0};
+  std::atomic<int64_t> syncs_{0};
   std::thread writer_;  // last: started after every other member exists
 };
 
@@ -464,13 +545,21 @@ Result<std::unique_ptr<ObjectStore>> OpenSqliteStore(const std::string& path,
       std::unique_ptr<Connection> writer,
       Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms));
   RETURN_IF_ERROR(sqlite::PrepareWriterConnection(*writer, path));
+  // The writer connection has the WAL open (PrepareWriterConnection read the
+  // database in WAL mode); the syncer flushes it through this descriptor.
+  // O_CREAT only for safety: an empty WAL is a valid one.
+  UniqueFd wal(::open((path + "-wal").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!wal.valid()) {
+    return UnavailableError("cannot open the store's WAL " + path +
+                            "-wal: " + std::strerror(errno));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
                    Connection::Open(path, SQLITE_OPEN_READWRITE, options.busy_timeout_ms));
   // A connection learns that the database is in WAL mode when it first reads
   // it; until then a checkpoint through it does nothing.
   RETURN_IF_ERROR(checkpointer->QueryText("PRAGMA journal_mode", "read journal mode").status());
   return std::unique_ptr<ObjectStore>(
-      new SqliteStore(std::move(writer), std::move(checkpointer), path, options));
+      new SqliteStore(std::move(writer), std::move(checkpointer), std::move(wal), path, options));
 }
 
 }  // namespace vmcrypt::store
