@@ -52,6 +52,13 @@ V() { "$VMCRYPT" "$@"; }
 
 check "about answers with the token" 'V about --json | grep -q "\"user\": *\"admin\""'
 check "a wrong token is refused" '! VMCRYPT_TOKEN=vmc_wrong V about > /dev/null 2>&1'
+# A body field of the wrong JSON type is the client's mistake: 400, saying so.
+api_post() {  # PATH BODY: prints the HTTP status, then the body
+  curl -sS -o - -w '\n%{http_code}' --cacert "$VMCRYPT_CA" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -X POST --data "$2" "$VMCRYPT_CENTER$1"
+}
+check "a body field of the wrong type gets 400 naming the type" \
+  'out=$(api_post /api/v1/vms "{\"name\": \"typed\", \"vtpm\": \"yes\"}"); [ "$(echo "$out" | tail -1)" = 400 ] && echo "$out" | grep -q "wrong type: type must be boolean, but is string"'
 
 V cluster add c1 > /dev/null
 for h in 1 2; do

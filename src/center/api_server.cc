@@ -47,12 +47,26 @@ struct CenterApiServer::Impl {
           return Fail(res, InvalidArgumentError("the request body must be a JSON object"));
         }
       }
-      Result<Json> out = h(*who, req, body);
+      Result<Json> out = RunHandler(h, *who, req, body);
       if (!out.ok()) return Fail(res, out.status());
       Reply(res, IsTask(*out) && req.method != "GET" ? 202 : 200, *out);
     };
   }
   void Routes();
+
+  // Runs `h`. A field of the body with the wrong JSON type ({"name": 5})
+  // makes nlohmann's typed reads throw type_error: that is the client's
+  // mistake, answered 400 with what was expected, not a 500.
+  static Result<Json> RunHandler(const Handler& h, const Principal& who,
+                                 const httplib::Request& req, const Json& body) {
+    try {
+      return h(who, req, body);
+    } catch (const Json::type_error& e) {
+      std::string what = e.what();  // "[json.exception.type_error.302] type must be ..."
+      if (const size_t end = what.find("] "); end != std::string::npos) what.erase(0, end + 2);
+      return InvalidArgumentError("a field of the request body has the wrong type: " + what);
+    }
+  }
 };
 
 void CenterApiServer::Impl::Routes() {
