@@ -5,6 +5,7 @@
 #ifndef VMCRYPT_SRC_KMS_MANAGED_H_
 #define VMCRYPT_SRC_KMS_MANAGED_H_
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -28,7 +29,14 @@ kmip::ResultReason ReasonOf(const Status& s);
 
 struct Managed {
   store::ObjectRecord record;
-  kmip::AttributeList attributes;
+
+  // The attributes. Copies of a Managed, and objects loaded while their
+  // stored attributes are unchanged, share one decoded list (Load keeps a
+  // cache of them); the first change through mutable_attributes() or the
+  // methods below gives this Managed its own copy.
+  const kmip::AttributeList& attributes() const;
+  kmip::AttributeList& mutable_attributes();
+  void set_attributes(kmip::AttributeList attributes);
 
   const kmip::Attribute* Find(std::string_view name) const;
   // All values of a multi-instance attribute, in index order.
@@ -38,6 +46,10 @@ struct Managed {
   void Remove(std::string_view name);
   kmip::State state() const { return static_cast<kmip::State>(record.state); }
   void set_state(kmip::State s);
+
+ private:
+  friend Result<Managed> Load(store::ObjectStore&, std::string_view, std::string_view);
+  std::shared_ptr<kmip::AttributeList> attributes_;  // null: none yet
 };
 
 // A new identifier: UUID version 7 text (time-ordered, 74 random bits).

@@ -133,7 +133,7 @@ Managed Ops::NewObject(kmip::ObjectType type, const kmip::AttributeList& client_
   m.record.tenant = client_.tenant;
   m.record.object_type = static_cast<uint32_t>(type);
   m.record.created = now;
-  m.attributes = client_attrs;
+  m.set_attributes(client_attrs);
   m.Set(kmip::Attribute::Text("Unique Identifier", m.record.uid));
   m.Set(kmip::Attribute::Enum("Object Type", static_cast<uint32_t>(type)));
   m.Set(kmip::Attribute::DateTime("Initial Date", now));

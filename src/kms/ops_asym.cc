@@ -222,8 +222,8 @@ Result<ttlv::Item> Ops::CreateKeyPair(const ttlv::Item& p, std::string* uid) {
     m->Set(Attribute::DateTime("Original Creation Date", m->record.created));
   }
   // Each key links to the other (1.4 §4.2, §3.35).
-  mpriv.attributes.push_back(LinkAttribute(kPublicKeyLink, mpub.record.uid));
-  mpub.attributes.push_back(LinkAttribute(kPrivateKeyLink, mpriv.record.uid));
+  mpriv.mutable_attributes().push_back(LinkAttribute(kPublicKeyLink, mpub.record.uid));
+  mpub.mutable_attributes().push_back(LinkAttribute(kPrivateKeyLink, mpriv.record.uid));
   // Both halves in one transaction: never one without the other, even
   // after a crash.
   const std::pair<Managed*, const kmip::ManagedObject*> pair[] = {{&mpub, &public_key},

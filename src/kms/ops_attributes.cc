@@ -59,7 +59,7 @@ Result<ttlv::Item> Ops::GetAttributes(const ttlv::Item& p, std::string* uid) {
   resp.uid = *uid;
   std::vector<std::string> names = req.names;
   if (names.empty()) {
-    for (const Attribute& a : m.attributes) {
+    for (const Attribute& a : m.attributes()) {
       if (std::find(names.begin(), names.end(), a.name) == names.end()) names.push_back(a.name);
     }
     SortForListing(names);  // named ones keep the request's order
@@ -81,7 +81,7 @@ Result<ttlv::Item> Ops::GetAttributeList(const ttlv::Item& p, std::string* uid) 
   ASSIGN_OR_RETURN(Managed m, Load(store_, client_.tenant, *uid));
   kmip::GetAttributeListResponse resp;
   resp.uid = *uid;
-  for (const Attribute& a : m.attributes) {
+  for (const Attribute& a : m.attributes()) {
     if (!InVersion(a, v_)) continue;
     if (std::find(resp.names.begin(), resp.names.end(), a.name) == resp.names.end()) {
       resp.names.push_back(a.name);
@@ -106,7 +106,7 @@ Result<ttlv::Item> Ops::AddAttribute(const ttlv::Item& p, std::string* uid) {
                      }
                      stored = req.attribute;
                      stored.index.reset();
-                     m.attributes.push_back(stored);
+                     m.mutable_attributes().push_back(stored);
                      TrackSensitivity(m);
                      if (!v_.is_v2() && !existing.empty())
                        stored.index = static_cast<int32_t>(existing.size());
@@ -137,7 +137,7 @@ Result<ttlv::Item> Ops::ModifyAttribute(const ttlv::Item& p, std::string* uid) {
         // Attribute's value (2.x), else the first.
         size_t seen = 0;
         const int32_t want = req.attribute.index.value_or(0);
-        for (Attribute& a : m.attributes) {
+        for (Attribute& a : m.mutable_attributes()) {
           if (a.name != req.attribute.name) continue;
           const bool match = req.current_attribute.has_value()
                                  ? a.value.WithTag(0) == req.current_attribute->value.WithTag(0)
@@ -171,7 +171,8 @@ Result<ttlv::Item> Ops::DeleteAttribute(const ttlv::Item& p, std::string* uid) {
       Managed m, Modify(*uid, [&](Managed& m) -> Status {
         size_t seen = 0;
         const int32_t want = req.index.value_or(0);
-        for (auto it = m.attributes.begin(); it != m.attributes.end(); ++it) {
+        kmip::AttributeList& attrs = m.mutable_attributes();
+        for (auto it = attrs.begin(); it != attrs.end(); ++it) {
           if (it->name != name) continue;
           const bool match = req.current_attribute.has_value()
                                  ? it->value.WithTag(0) == req.current_attribute->value.WithTag(0)
@@ -183,7 +184,7 @@ Result<ttlv::Item> Ops::DeleteAttribute(const ttlv::Item& p, std::string* uid) {
           // (1.4 §4.16); the OASIS cases (SKFF-M-9..12) omit it.
           removed.index.reset();
           if (!v_.is_v2() && want != 0) removed.index = want;
-          m.attributes.erase(it);
+          attrs.erase(it);
           return OkStatus();
         }
         return Fail(ResultReason::kItemNotFound,

@@ -202,14 +202,15 @@ Result<ttlv::Item> Ops::DeriveKey(const ttlv::Item& p, std::string* uid) {
   // Mandatory for derived objects, equal to the Initial Date (1.4 §3.43).
   m.Set(Attribute::DateTime("Original Creation Date", m.record.created));
   for (const std::string& base : req.uids) {
-    m.attributes.push_back(LinkAttribute(kDerivationBaseObjectLink, base));
+    m.mutable_attributes().push_back(LinkAttribute(kDerivationBaseObjectLink, base));
   }
   RETURN_IF_ERROR(Insert(store_, root_key_, m, &material));
   for (const std::string& base : req.uids) {
-    ASSIGN_OR_RETURN(Managed b, Modify(base, [&](Managed& b) -> Status {
-                       b.attributes.push_back(LinkAttribute(kDerivedKeyLink, m.record.uid));
-                       return OkStatus();
-                     }));
+    ASSIGN_OR_RETURN(
+        Managed b, Modify(base, [&](Managed& b) -> Status {
+          b.mutable_attributes().push_back(LinkAttribute(kDerivedKeyLink, m.record.uid));
+          return OkStatus();
+        }));
     (void)b;
   }
   *uid = m.record.uid;

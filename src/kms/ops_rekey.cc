@@ -76,7 +76,7 @@ Result<Managed> Ops::ReKeyReplacement(const Managed& old, const kmip::ReKeyReque
   // The replacement's attributes: the existing key's, less Table 173's,
   // then the request's.
   kmip::AttributeList attrs;
-  for (const Attribute& a : old.attributes) {
+  for (const Attribute& a : old.attributes()) {
     if (!NotCopied(a.name)) attrs.push_back(a);
   }
   const int64_t now = clock_();
@@ -112,7 +112,7 @@ Result<Managed> Ops::ReKeyReplacement(const Managed& old, const kmip::ReKeyReque
   } else {
     m.Set(Attribute::DateTime("Original Creation Date", old.record.created));
   }
-  m.attributes.push_back(LinkAttribute(kReplacedObjectLink, old_uid));
+  m.mutable_attributes().push_back(LinkAttribute(kReplacedObjectLink, old_uid));
   return m;
 }
 
@@ -130,7 +130,7 @@ Result<ttlv::Item> Ops::ReKey(const ttlv::Item& p, std::string* uid) {
     kmip::ManagedObject material;
     ASSIGN_OR_RETURN(Managed m, ReKeyReplacement(old, req, &material));
     old.Remove("Name");
-    old.attributes.push_back(LinkAttribute(kReplacementObjectLink, m.record.uid));
+    old.mutable_attributes().push_back(LinkAttribute(kReplacementObjectLink, m.record.uid));
     old.Set(Attribute::DateTime("Last Change Date", clock_()));
     Status stored = InsertAndUpdate(store_, root_key_, m, &material, old);
     if (store::IsConcurrentUpdate(stored) && attempt < 20) continue;
