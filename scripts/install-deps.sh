@@ -10,7 +10,7 @@ PACKAGES=(
   libclang-rt-14-dev python3 xxd
   # libraries
   libssl-dev openssl libpugixml-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev sqlite3
-  libtomlplusplus-dev libcpp-httplib-dev
+  libtomlplusplus-dev libcpp-httplib-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # third-party peers used by the tests
   python3-pykmip
