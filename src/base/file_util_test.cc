@@ -1,4 +1,5 @@
 #include "vmcrypt/base/file_util.h"
+#include "src/base/test_dir.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,15 +14,8 @@ namespace {
 
 class FileUtilTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-file-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const char* name) { return (dir_ / name).string(); }
-  std::filesystem::path dir_;
+  std::string Path(const char* name) { return dir_[name]; }
+  test::TestDir dir_{"file"};
 };
 
 TEST_F(FileUtilTest, WritesAtomicallyWithTheGivenMode) {
@@ -32,7 +26,7 @@ TEST_F(FileUtilTest, WritesAtomicallyWithTheGivenMode) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(*ReadFileToString(p), "abc");
   // No temporary file is left behind.
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.path()), {}), 1);
   // Refuses to overwrite unless asked.
   EXPECT_EQ(WriteFileAtomic(p, AsBytes("x"), 0600).code(), StatusCode::kAlreadyExists);
   ASSERT_TRUE(WriteFileAtomic(p, AsBytes("xyz"), 0600, /*overwrite=*/true).ok());

@@ -1,4 +1,5 @@
 #include "vmcrypt/center/auth.h"
+#include "src/base/test_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,21 +14,11 @@ namespace {
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-center-auth-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = OpenSqliteCenterStore((dir_ / "center.db").string());
+    auto store = OpenSqliteCenterStore(dir_["center.db"]);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     auth_ = std::make_unique<Authorizer>(store_.get());
     ASSERT_TRUE(auth_->EnsureBuiltinRoles().ok());
-  }
-  void TearDown() override {
-    auth_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   std::string MustCreateUser(const std::string& name, const std::string& role) {
@@ -42,7 +33,7 @@ class AuthTest : public ::testing::Test {
     return who.ok() ? *who : Principal{};
   }
 
-  std::filesystem::path dir_;
+  test::TestDir dir_{"center-auth"};
   std::unique_ptr<CenterStore> store_;
   std::unique_ptr<Authorizer> auth_;
 };

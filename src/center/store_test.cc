@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/center/store.h"
 
 namespace vmcrypt::center {
@@ -15,16 +16,7 @@ namespace {
 
 class CenterStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-center-store-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string DbPath() const { return (dir_ / "center.db").string(); }
+  std::string DbPath() const { return dir_["center.db"]; }
 
   std::unique_ptr<CenterStore> Open() {
     auto store = OpenSqliteCenterStore(DbPath());
@@ -41,7 +33,7 @@ class CenterStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  std::filesystem::path dir_;
+  test::TestDir dir_{"center-store"};
 };
 
 TEST_F(CenterStoreTest, InsertGetPutDelete) {
@@ -308,7 +300,7 @@ TEST_F(CenterStoreTest, BadPathIsRejected) {
   EXPECT_EQ(OpenSqliteCenterStore("").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenSqliteCenterStore(":memory:").status().code(), StatusCode::kInvalidArgument);
   Result<std::unique_ptr<CenterStore>> missing_dir =
-      OpenSqliteCenterStore((dir_ / "no-such-dir" / "center.db").string());
+      OpenSqliteCenterStore((dir_.path() / "no-such-dir" / "center.db").string());
   EXPECT_EQ(missing_dir.status().code(), StatusCode::kUnavailable);
 }
 

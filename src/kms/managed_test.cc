@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/kms/root_key.h"
 #include "vmcrypt/store/sqlite_store.h"
 
@@ -19,22 +20,13 @@ namespace {
 class ManagedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-managed-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    ASSERT_TRUE(SoftwareRootKey::Generate((dir_ / "root.key").string()).ok());
-    auto root = SoftwareRootKey::Load((dir_ / "root.key").string());
+    ASSERT_TRUE(SoftwareRootKey::Generate(dir_["root.key"]).ok());
+    auto root = SoftwareRootKey::Load(dir_["root.key"]);
     ASSERT_TRUE(root.ok()) << root.status().ToString();
     root_ = std::move(root).value();
-    auto store = store::OpenSqliteStore((dir_ / "kms.db").string());
+    auto store = store::OpenSqliteStore(dir_["kms.db"]);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Stores a Secret Data object with one x-Note attribute.
@@ -54,7 +46,7 @@ class ManagedTest : public ::testing::Test {
     return a == nullptr ? "(none)" : std::string(a->value.text());
   }
 
-  std::filesystem::path dir_;
+  test::TestDir dir_{"managed"};
   std::unique_ptr<SoftwareRootKey> root_;
   std::unique_ptr<store::ObjectStore> store_;
 };

@@ -85,12 +85,9 @@ Status PrepareWriterConnection(Connection& conn, const std::string& path) {
     return FailedPreconditionError("store " + path + ": cannot enable WAL (journal mode " + mode +
                                    ")");
   }
-  // NORMAL: COMMIT writes the WAL without waiting for the disk; the store's
-  // syncer thread fdatasyncs the WAL before any write is reported done
-  // (sqlite_store.cc, SyncLoop), so the writer does not wait for the disk
-  // between transactions. Checkpoints still sync the WAL before and the
-  // database after (https://sqlite.org/pragma.html#pragma_synchronous).
-  RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = NORMAL", "set synchronous"));
+  // FULL while the schema is created or migrated: that commit is on disk
+  // before the store opens (https://sqlite.org/pragma.html#pragma_synchronous).
+  RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = FULL", "set synchronous"));
   // index_entries REFERENCES objects, unenforced: objects are never deleted
   // (destroyed objects keep their metadata) and an entry is written only in
   // the transaction that writes its object, so enforcement would only add a
@@ -104,8 +101,14 @@ Status PrepareWriterConnection(Connection& conn, const std::string& path) {
   RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = -65536", "set cache_size"));
   RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint"));
 
-  return EnsureSchema(conn, path,
-                      {"store", kApplicationId, kSqliteSchemaVersion, kSchema, kMigrations});
+  RETURN_IF_ERROR(EnsureSchema(
+      conn, path, {"store", kApplicationId, kSqliteSchemaVersion, kSchema, kMigrations}));
+  // Then NORMAL: COMMIT writes the WAL without waiting for the disk; the
+  // store's syncer thread fdatasyncs the WAL before any write is reported
+  // done (sqlite_store.cc, SyncLoop), so the writer does not wait for the
+  // disk between transactions. Checkpoints still sync the WAL before and the
+  // database after.
+  return conn.Exec("PRAGMA synchronous = NORMAL", "set synchronous");
 }
 
 Status PrepareReaderConnection(Connection& conn) {

@@ -375,7 +375,7 @@ TEST_F(SqliteStoreTest, RejectsBadPathsAndOptions) {
   SqliteOptions bad;
   bad.max_batch = 0;
   EXPECT_EQ(OpenSqliteStore(DbPath(), bad).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(OpenSqliteStore((dir_ / "no" / "such" / "dir.db").string()).ok());
+  EXPECT_FALSE(OpenSqliteStore((dir_.path() / "no" / "such" / "dir.db").string()).ok());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/store/records.h"
 #include "vmcrypt/store/sqlite_store.h"
 
@@ -16,16 +17,7 @@ namespace vmcrypt::store {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-store-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string DbPath() const { return (dir_ / "kms.db").string(); }
+  std::string DbPath() const { return dir_["kms.db"]; }
 
   std::unique_ptr<ObjectStore> Open(const SqliteOptions& options = {}) {
     auto store = OpenSqliteStore(DbPath(), options);
@@ -33,7 +25,7 @@ class StoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
-  std::filesystem::path dir_;
+  test::TestDir dir_{"store"};
 };
 
 inline ObjectRecord MakeRecord(std::string uid, std::string tenant = "t1", int64_t created = 1000,
