@@ -23,6 +23,7 @@
 set -uo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
+. "$SRC/tests/lib.sh"
 VMCRYPT=$BUILD/vmcrypt
 LOAD=$BUILD/bench/kms-load
 DURATION=${DURATION:-10}
@@ -77,13 +78,7 @@ echo "== vmcrypt kms ($CONNECTIONS connections, ${DURATION} s per scenario, Loca
 "$VMCRYPT" kms init --dir "$TMP/ours" > "$TMP/init.out" 2>&1 || { cat "$TMP/init.out"; exit 1; }
 "$VMCRYPT" kms serve --config "$TMP/ours/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve.log" &
 SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "our server did not start:"; cat "$TMP/serve.log"; exit 1; }
+PORT=$(wait_for_port "$TMP/serve.log") || { echo "our server did not start:"; cat "$TMP/serve.log"; exit 1; }
 AUTH=(--server "127.0.0.1:$PORT" --ca "$TMP/ours/ca.crt" --cert "$TMP/ours/clients/admin.crt"
       --key "$TMP/ours/clients/admin.key")
 scenarios ours "$DURATION" "$LOCATE_OBJECTS" 1000

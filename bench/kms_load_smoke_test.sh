@@ -5,6 +5,7 @@
 # timing thresholds. Usage: kms_load_smoke_test.sh VMCRYPT KMS_LOAD
 set -uo pipefail
 VMCRYPT=$1
+. "$(dirname "$0")/../tests/lib.sh"
 KMS_LOAD=$2
 TMP=$(mktemp -d)
 SERVER_PID=""
@@ -20,13 +21,7 @@ D=$TMP/kms
 "$VMCRYPT" kms init --dir "$D" > "$TMP/init.out" 2>&1 || { cat "$TMP/init.out"; exit 1; }
 "$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve.log" &
 SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "server did not start:"; cat "$TMP/serve.log"; exit 1; }
+PORT=$(wait_for_port "$TMP/serve.log") || { echo "server did not start:"; cat "$TMP/serve.log"; exit 1; }
 
 LOAD=("$KMS_LOAD" --server "127.0.0.1:$PORT" --ca "$D/ca.crt" --cert "$D/clients/admin.crt"
       --key "$D/clients/admin.key" --connections 4)

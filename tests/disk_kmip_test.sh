@@ -8,6 +8,7 @@
 # against a deep rekey from another process. Usage: disk_kmip_test.sh VMCRYPT
 set -uo pipefail
 VMCRYPT=$1
+. "$(dirname "$0")/lib.sh"
 for tool in openssl qemu-io xxd; do
   command -v $tool > /dev/null || { echo "missing $tool (Debian: openssl, qemu-utils, xxd)"; exit 1; }
 done
@@ -34,13 +35,7 @@ D=$TMP/kms
 "$VMCRYPT" kms init --dir "$D" --name kms-test > /dev/null 2>&1 || { echo "kms init failed"; exit 1; }
 "$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/kms.log" &
 SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/kms.log" | tail -1)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "kms serve did not start:"; cat "$TMP/kms.log"; exit 1; }
+PORT=$(wait_for_port "$TMP/kms.log") || { echo "kms serve did not start:"; cat "$TMP/kms.log"; exit 1; }
 SERVER=127.0.0.1:$PORT
 TLS=(--ca "$D/ca.crt" --cert "$D/clients/admin.crt" --key "$D/clients/admin.key")
 KMIP=(--kmip-server "$SERVER" "${TLS[@]}")

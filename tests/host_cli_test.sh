@@ -7,6 +7,7 @@
 # Usage: host_cli_test.sh VMCRYPT
 set -uo pipefail
 VMCRYPT=$1
+. "$(dirname "$0")/lib.sh"
 for tool in curl qemu-io; do
   command -v $tool > /dev/null || { echo "missing $tool: apt-get install ${tool/qemu-io/qemu-utils}"; exit 1; }
 done
@@ -30,12 +31,7 @@ check "keys are 0600" '[ "$(stat -c %a "$D/host.key")" = 600 ] && [ "$(stat -c %
 start() {
   "$VMCRYPT" host serve --config "$D/host.toml" --listen 127.0.0.1:0 2>> "$TMP/serve.log" &
   PID=$!
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
-    [ -n "$PORT" ] && [ "$PORT" != "${LAST_PORT:-}" ] && break
-    sleep 0.1
-  done
+  PORT=$(wait_for_port "$TMP/serve.log" "${LAST_PORT:-}")
   LAST_PORT=$PORT
 }
 api() {  # METHOD PATH [JSON]: prints the body; fails on HTTP >= 400

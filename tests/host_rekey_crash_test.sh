@@ -9,6 +9,7 @@
 # Usage: host_rekey_crash_test.sh VMCRYPT [ROUNDS]
 set -uo pipefail
 VMCRYPT=$1
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${2:-3}
 for tool in curl qemu-io qemu-img python3; do
   command -v $tool > /dev/null || {
@@ -32,12 +33,7 @@ LAST_PORT=""
 start() {
   "$VMCRYPT" host serve --config "$D/host.toml" --listen 127.0.0.1:0 2>> "$TMP/serve.log" &
   PID=$!
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
-    [ -n "$PORT" ] && [ "$PORT" != "$LAST_PORT" ] && break
-    sleep 0.1
-  done
+  PORT=$(wait_for_port "$TMP/serve.log" "$LAST_PORT")
   LAST_PORT=$PORT
   api PUT /v1/keys/kms1/kek-a "{\"key\":\"$KEK\"}" > /dev/null || fail "push the KEK"
 }

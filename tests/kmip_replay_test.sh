@@ -5,6 +5,7 @@
 # Usage: kmip_replay_test.sh VMCRYPT SHARED_DIR
 set -uo pipefail
 VMCRYPT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # the cases run from their folder
+. "$(dirname "$0")/lib.sh"
 SHARED=$2
 CASES=$SHARED/reference/kmip/testcases
 TMP=$(mktemp -d)
@@ -111,13 +112,7 @@ D=$TMP/kms
 "$VMCRYPT" kms init --dir "$D" > "$TMP/init.out" 2>&1 || { cat "$TMP/init.out"; exit 1; }
 "$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$TMP/serve.log" &
 SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.log" | tail -1)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "server did not start:"; cat "$TMP/serve.log"; exit 1; }
+PORT=$(wait_for_port "$TMP/serve.log") || { echo "server did not start:"; cat "$TMP/serve.log"; exit 1; }
 
 replay() {
   "$VMCRYPT" kmip replay --server "127.0.0.1:$PORT" --ca "$D/ca.crt" \

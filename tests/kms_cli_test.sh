@@ -5,6 +5,7 @@
 # restart. Usage: kms_cli_test.sh VMCRYPT
 set -uo pipefail
 VMCRYPT=$1
+. "$(dirname "$0")/lib.sh"
 TMP=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
@@ -36,11 +37,7 @@ check "second init refuses" '! "$VMCRYPT" kms init --dir "$D" > /dev/null 2>&1'
 serve() {
   "$VMCRYPT" kms serve --config "$D/kms.toml" --listen 127.0.0.1:0 2> "$1" &
   STARTED_PID=$!
-  for _ in $(seq 1 100); do
-    STARTED_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$1" | tail -1)
-    [ -n "$STARTED_PORT" ] && return 0
-    sleep 0.1
-  done
+  STARTED_PORT=$(wait_for_port "$1") && return 0
   echo "server did not start:"; cat "$1"; return 1
 }
 start_server() {
