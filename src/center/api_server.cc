@@ -54,7 +54,7 @@ struct CenterApiServer::Impl {
   }
   void Routes();
 
-  // Runs `h`. A field of the body with the wrong JSON type ({"name": 5})
+  // Runs `h`. A field of the body with the wrong JSON type ({"vtpm": "yes"})
   // makes nlohmann's typed reads throw type_error: that is the client's
   // mistake, answered 400 with what was expected, not a 500.
   static Result<Json> RunHandler(const Handler& h, const Principal& who,
