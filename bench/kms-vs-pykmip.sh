@@ -54,6 +54,10 @@ errors=0
 # run SIDE SCENARIO ARGS...: one kms-load run, JSON kept in $TMP/SIDE-SCENARIO.json.
 run() {
   local side=$1 scenario=$2; shift 2
+  # Each scenario starts with no earlier run's writes still going to disk:
+  # the million-key preload leaves gigabytes of dirty pages, which the
+  # kernel otherwise writes back on the same 2 CPUs during the next runs.
+  sync
   echo "   $side $scenario: kms-load $*" >&2
   if ! "$LOAD" "${AUTH[@]}" "$@" --json > "$TMP/$side-$scenario.json" 2> "$TMP/$side-$scenario.err"; then
     errors=1
