@@ -5,7 +5,8 @@
 // Writes from every thread go to one writer thread that commits all pending
 // writes in one transaction (group commit), so N concurrent writers cost
 // about one flush, not N; a second thread flushes the WAL while the writer
-// builds the next transaction. Reads use a pool of separate connections and
+// adds the writes that arrive meanwhile to the next transaction, which it
+// commits once the flush is done. Reads use a pool of separate connections and
 // never wait for the writer (WAL readers see the last committed state, which
 // may be a write whose caller is still waiting for its flush).
 #ifndef VMCRYPT_STORE_SQLITE_STORE_H_

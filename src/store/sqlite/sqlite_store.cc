@@ -340,69 +340,90 @@ class SqliteStore final : public ObjectStore {
     // the request workers when the process may raise priorities
     // (CAP_SYS_NICE), level with them otherwise.
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
-    std::vector<std::shared_ptr<PendingWrite>> batch;
+    std::vector<std::shared_ptr<PendingWrite>> arrived;
     for (;;) {
+      bool stopping;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every write is done
-        // Everything that queued up during the previous transaction goes
-        // into this one: that is the group commit.
-        const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
-        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        cv_.wait(lock, [this] {
+          return stopping_ || !queue_.empty() || (!open_.writes.empty() && syncer_idle_);
+        });
+        if (queue_.empty() && open_.writes.empty()) return;  // stopping, every write done
+        const size_t room = static_cast<size_t>(options_.max_batch) - open_.writes.size();
+        const size_t n = std::min(queue_.size(), room);
+        arrived.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        stopping = stopping_;
       }
-      RunBatch(std::move(batch));
-      batch.clear();
+      for (std::shared_ptr<PendingWrite>& write : arrived) Apply(std::move(write));
+      arrived.clear();
+      // The group commit: the transaction stays open, taking every write
+      // that arrives, while the syncer flushes the previous commit, so a
+      // commit carries everything that queued up during one flush and each
+      // page it changes goes to the WAL once per flush instead of once per
+      // write (the Locate index's pages are shared by many objects).
+      if (!open_.writes.empty() &&
+          (syncer_idle_ || stopping ||
+           open_.writes.size() >= static_cast<size_t>(options_.max_batch))) {
+        Commit();
+      }
     }
   }
 
-  // Runs `batch` in one transaction, each write in its own savepoint so
-  // that a failing write (duplicate uid, stale revision) is undone alone and
-  // fails only its own caller, then hands it to the syncer: every caller
-  // learns its outcome once the batch is durable (SyncLoop).
-  void RunBatch(std::vector<std::shared_ptr<PendingWrite>> batch) {
+  // Runs `write` in the open transaction (beginning one if needed), in its
+  // own savepoint so that a failing write (duplicate uid, stale revision) is
+  // undone alone and fails only its own caller.
+  void Apply(std::shared_ptr<PendingWrite> write) {
     Connection& c = *writer_conn_;
-    std::vector<Status> results(batch.size());
-    size_t txn_start = 0;  // first write of the open transaction
-    Status txn = BeginTransaction(c);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!txn.ok()) {
-        results[i] = txn;
-        continue;
-      }
-      Status st = c.Exec("SAVEPOINT w", "savepoint");
-      if (st.ok()) st = batch[i]->apply(c);
+    if (!open_.begun) {
+      open_.begun = true;
+      open_.failure = BeginTransaction(c);
+    }
+    Status st = open_.failure;
+    if (st.ok()) {
+      st = c.Exec("SAVEPOINT w", "savepoint");
+      if (st.ok()) st = write->apply(c);
       if (st.ok()) {
         st = c.Exec("RELEASE w", "release savepoint");
       } else if (sqlite3_get_autocommit(c.db()) == 0) {
         Status undo = c.Exec("ROLLBACK TO w", "rollback savepoint");
         if (undo.ok()) undo = c.Exec("RELEASE w", "release savepoint");
-        // Cannot undo just this write: abandon the transaction (handled below).
+        // Cannot undo just this write: abandon the transaction (below).
         if (!undo.ok()) c.Exec("ROLLBACK", "rollback").IgnoreError();
       }
-      results[i] = st;
-      if (sqlite3_get_autocommit(c.db()) != 0) {
-        // SQLite rolled the whole transaction back (I/O error, disk full):
-        // the earlier writes of this batch are lost too. Continue with the
-        // rest in a new transaction.
-        FailCommitted(results, txn_start, i, st);
-        txn_start = i + 1;
-        if (txn_start < batch.size()) txn = BeginTransaction(c);
-      }
     }
-    if (txn.ok() && txn_start < batch.size()) {
+    open_.writes.push_back(std::move(write));
+    open_.results.push_back(st);
+    if (open_.failure.ok() && sqlite3_get_autocommit(c.db()) != 0) {
+      // SQLite rolled the whole transaction back (I/O error, disk full): the
+      // earlier writes in it are lost too. The next write begins a new one.
+      FailCommitted(open_.results, open_.txn_start, open_.writes.size(), st);
+      open_.txn_start = open_.writes.size();
+      open_.begun = false;
+    } else if (!open_.failure.ok()) {
+      open_.txn_start = open_.writes.size();
+      open_.begun = false;  // BEGIN failed: try again with the next write
+    }
+  }
+
+  // Commits the open transaction and hands its writes to the syncer: every
+  // caller learns its outcome once the commit is durable (SyncLoop).
+  void Commit() {
+    Connection& c = *writer_conn_;
+    if (open_.begun && open_.txn_start < open_.writes.size()) {
       Status commit = c.Exec("COMMIT", "commit");
       if (!commit.ok()) {
         c.Exec("ROLLBACK", "rollback").IgnoreError();
-        FailCommitted(results, txn_start, batch.size(), commit);
+        FailCommitted(open_.results, open_.txn_start, open_.writes.size(), commit);
       }
     }
     {
       std::lock_guard<std::mutex> lock(sync_mu_);
-      committed_.push_back({std::move(batch), std::move(results)});
+      committed_.push_back({std::move(open_.writes), std::move(open_.results)});
+      syncer_idle_ = false;
     }
     sync_cv_.notify_one();
+    open_ = OpenTransaction{};
   }
 
   // Makes committed batches durable and only then answers their callers.
@@ -438,6 +459,14 @@ class SqliteStore final : public ObjectStore {
       }
       ready.clear();
       lock.lock();
+      if (committed_.empty()) {
+        // Nothing left to flush: the writer may commit its open transaction.
+        {
+          std::lock_guard<std::mutex> writer_lock(mu_);
+          syncer_idle_ = true;
+        }
+        cv_.notify_one();
+      }
     }
   }
 
@@ -501,11 +530,25 @@ class SqliteStore final : public ObjectStore {
   bool checkpoint_stop_ = false;    // guarded by checkpoint_mu_
   std::thread checkpointer_;
 
+  // The writes of the writer's open transaction (writer thread only).
+  struct OpenTransaction {
+    bool begun = false;    // BEGIN ran and the transaction is still open
+    Status failure;        // BEGIN's error, given to the writes after it
+    size_t txn_start = 0;  // first write of the open SQLite transaction
+    std::vector<std::shared_ptr<PendingWrite>> writes;
+    std::vector<Status> results;
+  };
+  OpenTransaction open_;
+
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   std::vector<CommittedBatch> committed_;  // guarded by sync_mu_
   bool sync_stop_ = false;                 // guarded by sync_mu_
   std::thread syncer_;
+  // No commit waits for a flush: set by the syncer (holding sync_mu_ and
+  // mu_) when it has answered every commit, cleared by the writer (holding
+  // sync_mu_) when it hands over a commit. Read by the writer.
+  std::atomic<bool> syncer_idle_{true};
 
   std::mutex mu_;
   std::condition_variable cv_;
