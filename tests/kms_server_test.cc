@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -446,6 +447,63 @@ TEST_F(KmsServerTest, BadInputGetsInvalidMessageAndHurtsNoOne) {
   EXPECT_LT(mid_message, std::chrono::seconds(10));
   EXPECT_GE(idle, std::chrono::milliseconds(2500));
   EXPECT_LT(idle, std::chrono::seconds(10));
+}
+
+// Requests sent before their answers arrive (pipelined) are all answered,
+// in order: three messages in one TLS record, then three records back to
+// back. After an answer the server waits for epoll instead of reading, so a
+// record that OpenSSL's read-ahead already took in must be read first: the
+// second half stalls without that (epoll sees an empty socket).
+TEST_F(KmsServerTest, PipelinedRequestsAreAllAnswered) {
+  std::vector<std::vector<uint8_t>> requests;
+  for (const ProtocolVersion& v : {kKmip12, kKmip14, kKmip20}) {
+    RequestMessage req;
+    req.version = v;
+    req.items.push_back({Operation::kDiscoverVersions, std::nullopt, std::nullopt,
+                         ttlv::Item::Structure(ttlv::tag::kRequestPayload), std::nullopt});
+    auto wire = ttlv::Encode(*EncodeRequest(req));
+    ASSERT_TRUE(wire.ok());
+    requests.emplace_back(wire->begin(), wire->end());
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_use_certificate_chain_file(ctx, P("clients/admin.crt").c_str());
+  SSL_CTX_use_PrivateKey_file(ctx, P("clients/admin.key").c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_load_verify_locations(ctx, P("ca.crt").c_str(), nullptr);
+  const auto deadline = TlsSocket::Clock::now() + std::chrono::seconds(5);
+  auto sock = TlsSocket::Connect(ctx, "127.0.0.1", kms_.port(), "127.0.0.1", nullptr, deadline);
+  ASSERT_TRUE(sock.ok()) << sock.status().message();
+  auto read_answer = [&]() -> ResponseMessage {
+    std::vector<uint8_t> msg(8);
+    EXPECT_TRUE((*sock)->ReadExact(msg, deadline).ok()) << "no answer: the server stalled";
+    auto size = ttlv::MessageSize(msg);
+    if (!size.ok()) return {};
+    msg.resize(*size);
+    EXPECT_TRUE((*sock)->ReadExact(std::span<uint8_t>(msg).subspan(8), deadline).ok());
+    return Parse(std::string(msg.begin(), msg.end()));
+  };
+  std::vector<uint8_t> together;
+  for (const auto& r : requests) together.insert(together.end(), r.begin(), r.end());
+  ASSERT_TRUE((*sock)->WriteAll(together, deadline).ok());  // one record
+  for (const ProtocolVersion& v : {kKmip12, kKmip14, kKmip20}) {
+    ResponseMessage r = read_answer();
+    EXPECT_EQ(r.version, v);
+    ASSERT_EQ(r.items.size(), 1u);
+    EXPECT_EQ(r.items[0].status, ResultStatus::kSuccess);
+  }
+  // Corked, so that the three records reach the server in one segment and
+  // its first read takes them all in.
+  const int cork = 1, uncork = 0;
+  setsockopt((*sock)->fd(), IPPROTO_TCP, TCP_CORK, &cork, sizeof(cork));
+  for (const auto& r : requests) ASSERT_TRUE((*sock)->WriteAll(r, deadline).ok());  // 3 records
+  setsockopt((*sock)->fd(), IPPROTO_TCP, TCP_CORK, &uncork, sizeof(uncork));
+  for (const ProtocolVersion& v : {kKmip12, kKmip14, kKmip20}) {
+    ResponseMessage r = read_answer();
+    EXPECT_EQ(r.version, v);
+    ASSERT_EQ(r.items.size(), 1u);
+    EXPECT_EQ(r.items[0].status, ResultStatus::kSuccess);
+  }
+  (*sock)->Shutdown();
+  SSL_CTX_free(ctx);
 }
 
 // Threads of this process (the server runs in it).

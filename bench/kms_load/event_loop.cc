@@ -43,8 +43,9 @@ struct Conn {
   Clock::time_point start;
   ttlv::Bytes out;
   size_t out_done = 0;
-  ttlv::Bytes in;       // the response so far
-  uint32_t events = 0;  // registered with epoll
+  ttlv::Bytes in;          // the response so far
+  uint32_t events = 0;     // registered with epoll
+  bool just_sent = false;  // the request went out in this Drive() call
 };
 
 class Loop {
@@ -115,6 +116,7 @@ class Loop {
         const int r = SSL_write_ex(ssl, c.out.data() + c.out_done, c.out.size() - c.out_done, &n);
         if (r == 1) {
           c.out_done += n;
+          c.just_sent = c.out_done == c.out.size();
           continue;
         }
         const int err = SSL_get_error(ssl, r);
@@ -133,6 +135,13 @@ class Loop {
           Complete(c);
           continue;
         }
+      }
+      // The request is out and nothing of the answer is in: wait for epoll
+      // (armed for EPOLLIN, level-triggered) rather than read(2) EAGAIN,
+      // unless OpenSSL already holds bytes that epoll cannot see.
+      if (c.in.empty() && c.events == EPOLLIN && SSL_has_pending(ssl) == 0 && c.just_sent) {
+        c.just_sent = false;
+        return;
       }
       uint8_t buf[16 * 1024];
       ERR_clear_error();

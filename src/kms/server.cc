@@ -169,7 +169,8 @@ Result<std::unique_ptr<KmsServer>> KmsServer::Start(const ServerOptions& options
   SSL_CTX_set_num_tickets(ctx, 1);
   // One recv per burst instead of a 5-byte record header read, then the
   // body. Safe with epoll: a connection is re-armed only after SSL_read
-  // reported WANT_READ, i.e. with nothing left in OpenSSL's buffer.
+  // reported WANT_READ or SSL_has_pending() said OpenSSL holds nothing
+  // (server_conn.cc, Pump).
   SSL_CTX_set_read_ahead(ctx, 1);
   const unsigned char sid[] = "vmcrypt-kms";
   SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);

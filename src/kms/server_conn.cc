@@ -202,8 +202,10 @@ KmsServer::Impl::Answer KmsServer::Impl::AnswerOne(Connection* c) {
 }
 
 void KmsServer::Impl::Pump(Connection* c) {
+  bool answered = false;  // a response went out in this turn
   while (true) {
     if (c->out_start < c->out.size()) {
+      answered = true;
       const int blocked = FlushOutput(c);
       if (blocked < 0 || (blocked > 0 && c->expired)) {
         Close(c, c->expired ? (stopping ? "" : "timed out writing a response")
@@ -225,6 +227,16 @@ void KmsServer::Impl::Pump(Connection* c) {
     if (answer == Answer::kAnswered) continue;
     if (stopping && c->buffered() == 0) {
       Close(c, "");  // drained: the server is shutting down
+      return;
+    }
+    // A client waits for its answer before it sends again (vCenter does),
+    // so right after an answer the socket is almost always empty: wait for
+    // epoll instead of a read(2) that would only say EAGAIN. Records that
+    // OpenSSL's read-ahead already took in are read now, as epoll cannot
+    // see them; bytes that did reach the socket make the re-armed epoll
+    // report the connection at once (level-triggered).
+    if (answered && c->buffered() == 0 && SSL_has_pending(c->ssl.get()) == 0) {
+      Rearm(c, EPOLLIN, SteadyClock::now() + options.idle_timeout, true);
       return;
     }
     // Read more. Compact first so the buffer holds one message at most.
