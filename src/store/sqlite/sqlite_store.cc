@@ -449,6 +449,16 @@ class SqliteStore final : public ObjectStore {
       ready.swap(committed_);
       lock.unlock();
       const Status synced = SyncWal();
+      // Nothing left to flush: the writer may commit its open transaction
+      // now, while this thread wakes the callers of the flushed ones.
+      lock.lock();
+      const bool idle = committed_.empty();
+      if (idle) {
+        std::lock_guard<std::mutex> writer_lock(mu_);
+        syncer_idle_ = true;
+      }
+      lock.unlock();
+      if (idle) cv_.notify_one();
       for (CommittedBatch& b : ready) {
         if (!synced.ok()) {
           for (Status& st : b.results) {
@@ -459,14 +469,6 @@ class SqliteStore final : public ObjectStore {
       }
       ready.clear();
       lock.lock();
-      if (committed_.empty()) {
-        // Nothing left to flush: the writer may commit its open transaction.
-        {
-          std::lock_guard<std::mutex> writer_lock(mu_);
-          syncer_idle_ = true;
-        }
-        cv_.notify_one();
-      }
     }
   }
 
