@@ -506,6 +506,40 @@ TEST_F(KmsServerTest, PipelinedRequestsAreAllAnswered) {
   SSL_CTX_free(ctx);
 }
 
+// Many handshakes and requests at once: each worker takes several ready
+// connections per wake-up and hands handshakes after the first (and
+// whatever is left once its batch ran long) back to epoll for another
+// worker. Every one of them must still be answered, each client within
+// its 10 s I/O timeout: a connection handed back and not re-armed would
+// hang there.
+TEST_F(KmsServerTest, ConcurrentHandshakesAndRequestsAreAllAnswered) {
+  std::vector<std::unique_ptr<Client>> persistent;
+  for (int i = 0; i < 8; ++i) persistent.push_back(MakeClient(kKmip14));
+  std::atomic<int> failures{0}, answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 24; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        if (t < 8) {  // persistent: requests only
+          for (int k = 0; k < 20; ++k) {
+            persistent[t]->DiscoverVersions().ok() ? ++answered : ++failures;
+          }
+          continue;
+        }
+        auto client = MakeClient(kKmip12);  // a new connection: a full handshake
+        if (client == nullptr || !client->DiscoverVersions().ok()) {
+          ++failures;
+          continue;
+        }
+        ++answered;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(answered.load(), 8 * 5 * 20 + 16 * 5);
+}
+
 // Threads of this process (the server runs in it).
 size_t ThreadCount() {
   size_t n = 0;
