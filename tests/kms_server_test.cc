@@ -506,12 +506,9 @@ TEST_F(KmsServerTest, PipelinedRequestsAreAllAnswered) {
   SSL_CTX_free(ctx);
 }
 
-// Many handshakes and requests at once: each worker takes several ready
-// connections per wake-up and hands handshakes after the first (and
-// whatever is left once its batch ran long) back to epoll for another
-// worker. Every one of them must still be answered, each client within
-// its 10 s I/O timeout: a connection handed back and not re-armed would
-// hang there.
+// Many handshakes and requests at once, on the fixed pool of workers: every
+// one is answered, each client within its 10 s I/O timeout (a connection
+// that a worker took from epoll and neither ran nor re-armed would hang).
 TEST_F(KmsServerTest, ConcurrentHandshakesAndRequestsAreAllAnswered) {
   std::vector<std::unique_ptr<Client>> persistent;
   for (int i = 0; i < 8; ++i) persistent.push_back(MakeClient(kKmip14));

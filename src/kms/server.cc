@@ -288,52 +288,23 @@ void BlockSigpipe() {
 
 void KmsServer::Impl::WorkerLoop() {
   BlockSigpipe();
-  epoll_event ready[kWorkerBatch];
   while (true) {
-    const int n = epoll_wait(epoll_fd, ready, kWorkerBatch, -1);
+    epoll_event ev{};
+    const int n = epoll_wait(epoll_fd, &ev, 1, -1);
     if (n < 0 && errno != EINTR) {
       log(std::string("epoll_wait: ") + std::strerror(errno));
       return;
     }
-    const SteadyClock::time_point start = SteadyClock::now();
-    for (int i = 0; i < n; ++i) {
-      if (i > 0 && SteadyClock::now() - start > kWorkerBatchBudget) {
-        GiveBack(std::span<const epoll_event>(ready + i, static_cast<size_t>(n - i)));
-        break;
-      }
-      void* const tag = ready[i].data.ptr;
-      if (i > 0 && tag != kWakeTag && (tag == this || !static_cast<Connection*>(tag)->handshaken)) {
-        GiveBack(std::span<const epoll_event>(ready + i, 1));
-        continue;
-      }
-      if (tag == kWakeTag) {
-        if (exit_workers) return;  // no connection is left, so none is in `ready`
-        continue;
-      }
-      if (tag == this) {
-        AcceptAll();
-        continue;
-      }
-      Drive(static_cast<Connection*>(tag));
-    }
-  }
-}
-
-void KmsServer::Impl::GiveBack(std::span<const epoll_event> events) {
-  for (const epoll_event& e : events) {
-    if (e.data.ptr == kWakeTag) continue;  // level-triggered: still reported
-    epoll_event ev{};
-    ev.data.ptr = e.data.ptr;
-    if (e.data.ptr == this) {
-      ev.events = EPOLLIN | EPOLLONESHOT;
-      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);  // fails harmlessly once removed
+    if (n <= 0) continue;
+    if (ev.data.ptr == kWakeTag) {
+      if (exit_workers) return;
       continue;
     }
-    // Armed again as it was: deadline and state are untouched, as no
-    // worker has run it since. From here on another worker may own it.
-    auto* c = static_cast<Connection*>(e.data.ptr);
-    ev.events = c->armed | EPOLLONESHOT;
-    if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) Drive(c);  // still ours
+    if (ev.data.ptr == this) {
+      AcceptAll();
+      continue;
+    }
+    Drive(static_cast<Connection*>(ev.data.ptr));
   }
 }
 

@@ -82,7 +82,6 @@ void KmsServer::Impl::Rearm(Connection* c, uint32_t events, SteadyClock::time_po
                             bool between_requests) {
   c->between_requests = between_requests;
   c->deadline_ns = SteadyNanos(deadline);
-  c->armed = events;
   epoll_event ev{};
   ev.events = events | EPOLLONESHOT;
   ev.data.ptr = c;

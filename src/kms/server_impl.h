@@ -14,7 +14,6 @@
 #define VMCRYPT_SRC_KMS_SERVER_IMPL_H_
 
 #include <openssl/ssl.h>
-#include <sys/epoll.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,7 +22,6 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -74,7 +72,6 @@ struct Connection {
   std::atomic<int64_t> deadline_ns{0};  // steady clock; 0 = none (busy)
   std::atomic<bool> between_requests{false};
   std::atomic<bool> expired{false};
-  uint32_t armed = EPOLLIN;  // what epoll waits for (EPOLLIN or EPOLLOUT)
 
   size_t buffered() const { return in.size() - in_start; }
 };
@@ -110,18 +107,7 @@ struct KmsServer::Impl {
   bool shut_down = false;
 
   // server.cc
-  //
-  // A worker takes up to kWorkerBatch ready connections per epoll_wait, so
-  // under load it answers several before it waits again (one epoll_wait per
-  // batch instead of per request: Get +7-15% here). Expensive work stays
-  // spread over the workers: a TLS handshake step (about 0.25 ms of CPU)
-  // or the listener after the first event, and whatever is left once the
-  // batch has run for kWorkerBatchBudget, go back to epoll (GiveBack),
-  // where an idle worker takes them at once.
-  static constexpr int kWorkerBatch = 8;
-  static constexpr std::chrono::microseconds kWorkerBatchBudget{200};
   void WorkerLoop();
-  void GiveBack(std::span<const epoll_event> events);
   void WriteLoop();
   void AcceptAll();
   void Housekeep();
