@@ -136,12 +136,12 @@ class Loop {
           continue;
         }
       }
-      // The request is out and nothing of the answer is in: wait for epoll
-      // (armed for EPOLLIN, level-triggered) rather than read(2) EAGAIN,
-      // unless OpenSSL already holds bytes that epoll cannot see.
-      if (c.in.empty() && c.events == EPOLLIN && SSL_has_pending(ssl) == 0 && c.just_sent) {
+      // The request just went out and nothing of the answer is in: wait for
+      // epoll (armed for EPOLLIN, level-triggered) rather than read(2)
+      // EAGAIN, unless OpenSSL already holds bytes that epoll cannot see.
+      if (c.just_sent) {
         c.just_sent = false;
-        return;
+        if (c.in.empty() && c.events == EPOLLIN && SSL_has_pending(ssl) == 0) return;
       }
       uint8_t buf[16 * 1024];
       ERR_clear_error();

@@ -548,8 +548,9 @@ class SqliteStore final : public ObjectStore {
   bool sync_stop_ = false;                 // guarded by sync_mu_
   std::thread syncer_;
   // No commit waits for a flush: set by the syncer (holding sync_mu_ and
-  // mu_) when it has answered every commit, cleared by the writer (holding
-  // sync_mu_) when it hands over a commit. Read by the writer.
+  // mu_) once it has flushed every commit handed over, cleared by the
+  // writer (holding sync_mu_) when it hands over a commit. Read by the
+  // writer, which commits its open transaction only then (or when full).
   std::atomic<bool> syncer_idle_{true};
 
   std::mutex mu_;
