@@ -34,8 +34,12 @@ double CpuSeconds(clockid_t clock) {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+std::filesystem::path bench_dir;  // removed at exit, even after Die()
+
 [[noreturn]] void Die(const std::string& what, const Status& st) {
   std::fprintf(stderr, "kms_session_bench: %s: %s\n", what.c_str(), st.ToString().c_str());
+  std::error_code ignored;
+  if (!bench_dir.empty()) std::filesystem::remove_all(bench_dir, ignored);
   std::exit(1);
 }
 
@@ -48,6 +52,7 @@ class Server {
     std::string tmpl = std::string(base != nullptr ? base : ".") + "/kms_session_bench.XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir_ = tmpl;
+    bench_dir = dir_;
     kms::InitOptions init;
     init.dir = dir_.string();
     if (Status st = kms::InitKmsDirectory(init).status(); !st.ok()) Die("kms init", st);
@@ -105,8 +110,10 @@ class Server {
   std::unique_ptr<kms::KmsServer> server_;
 };
 
+std::unique_ptr<Server> server;  // made by the first benchmark, ended by main()
+
 Server& TheServer() {
-  static Server* server = new Server();  // lives until exit
+  if (server == nullptr) server = std::make_unique<Server>();
   return *server;
 }
 
@@ -135,4 +142,11 @@ BENCHMARK(BM_Session)->Arg(0)->Arg(1)->ArgName("resume")->Unit(benchmark::kMicro
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  server.reset();  // stops the server, removes its folder
+  return 0;
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kms_session_bench_smoke: runs kms-session-bench briefly; checks it reports
 # CPU on both sides for full and resumed sessions, and that the resumed ones
-# did resume (every one of them). No timing thresholds.
+# did resume (every one of them), and that it removed its server's folder.
+# No timing thresholds.
 # Usage: kms_session_bench_smoke_test.sh KMS_SESSION_BENCH
 set -uo pipefail
 TMP=$(mktemp -d)
@@ -9,6 +10,9 @@ trap 'rm -rf "$TMP"' EXIT
 if ! VMCRYPT_BENCH_DIR=$TMP "$1" --benchmark_format=json --benchmark_min_time=0.05 \
     > "$TMP/out.json" 2> "$TMP/err"; then
   echo "FAIL: kms-session-bench exited with an error:"; cat "$TMP/err"; exit 1
+fi
+if compgen -G "$TMP/kms_session_bench.*" > /dev/null; then
+  echo "FAIL: kms-session-bench left its server folder behind"; exit 1
 fi
 /usr/bin/python3 - "$TMP/out.json" <<'PY'
 import json, sys
