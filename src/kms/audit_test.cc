@@ -3,7 +3,6 @@
 #include "vmcrypt/kms/audit.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,13 +10,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "src/base/test_dir.h"
+
 namespace vmcrypt::kms {
 namespace {
 
 TEST(AuditLogTest, ConcurrentRecordsAreWholeLinesInOrderPerWriter) {
-  const std::string path = std::filesystem::temp_directory_path() /
-                           ("vmcrypt-audit-" + std::to_string(::getpid()) + ".log");
-  std::filesystem::remove(path);
+  const test::TestDir dir("audit");
+  const std::string path = dir["audit.log"];
   {
     auto log = AuditLog::Open(path);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
@@ -64,16 +64,14 @@ TEST(AuditLogTest, ConcurrentRecordsAreWholeLinesInOrderPerWriter) {
   EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                 std::filesystem::perms::group_read);
-  std::filesystem::remove(path);
 }
 
 // The hand-formatted lines are byte for byte what nlohmann's dump() gives
 // (ensure_ascii off, invalid UTF-8 replaced by U+FFFD) for every kind of
 // character a certificate subject or a peer could carry.
 TEST(AuditLogTest, LinesAreExactlyNlohmannsJson) {
-  const std::string path = std::filesystem::temp_directory_path() /
-                           ("vmcrypt-audit-fmt-" + std::to_string(::getpid()) + ".log");
-  std::filesystem::remove(path);
+  const test::TestDir dir("audit");
+  const std::string path = dir["audit.log"];
   const std::vector<std::string> texts = {
       "CN=plain,O=Example",
       "quote \" backslash \\ slash /",
@@ -125,7 +123,6 @@ TEST(AuditLogTest, LinesAreExactlyNlohmannsJson) {
     ++n;
   }
   EXPECT_EQ(n, texts.size());
-  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/kms/pki.h"
 #include "vmcrypt/kms/root_key.h"
@@ -15,18 +15,13 @@ namespace {
 
 class InitTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("vmcrypt-init-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string P(const char* f) { return (dir_ / f).string(); }
-  std::filesystem::path dir_;
+  std::string P(const char* f) { return dir_[f]; }
+  test::TestDir dir_{"init"};  // created empty: init fills an existing folder too
 };
 
 TEST_F(InitTest, WritesAReadyFolder) {
   InitOptions o;
-  o.dir = dir_.string();
+  o.dir = dir_.path().string();
   o.sans = {"kms.example.com", "10.1.2.3"};
   auto r = InitKmsDirectory(o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -56,7 +51,7 @@ TEST_F(InitTest, WritesAReadyFolder) {
 
 TEST_F(InitTest, NeverOverwrites) {
   InitOptions o;
-  o.dir = dir_.string();
+  o.dir = dir_.path().string();
   ASSERT_TRUE(InitKmsDirectory(o).ok());
   const std::string root_before = *ReadFileToString(P("ca.crt"));
   auto again = InitKmsDirectory(o);

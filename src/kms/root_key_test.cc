@@ -4,8 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
-
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 
@@ -14,15 +13,9 @@ namespace {
 
 class RootKeyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("vmcrypt-rk-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "root.key").string();
-    ASSERT_TRUE(SoftwareRootKey::Generate(path_).ok());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-  std::string path_;
+  void SetUp() override { ASSERT_TRUE(SoftwareRootKey::Generate(path_).ok()); }
+  test::TestDir dir_{"rk"};
+  const std::string path_ = dir_["root.key"];
 };
 
 TEST_F(RootKeyTest, FileIsPrivateAndRefusesToBeOverwritten) {
@@ -74,12 +67,12 @@ TEST_F(RootKeyTest, WrapsBoundToTheObjectAndDetectsTampering) {
 }
 
 TEST_F(RootKeyTest, RejectsMalformedFiles) {
-  const std::string bad = (dir_ / "bad.key").string();
+  const std::string bad = dir_["bad.key"];
   ASSERT_TRUE(WriteFileAtomic(bad, AsBytes("version=1\nkey=c2hvcnQ=\n"), 0600).ok());
   auto r = SoftwareRootKey::Load(bad);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("not 32 bytes of base64"), std::string::npos);
-  const std::string nover = (dir_ / "nover.key").string();
+  const std::string nover = dir_["nover.key"];
   ASSERT_TRUE(WriteFileAtomic(nover, AsBytes("key=AAAA\n"), 0600).ok());
   EXPECT_FALSE(SoftwareRootKey::Load(nover).ok());
 }
