@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "src/base/test_dir.h"
 #include "src/center/center_impl.h"
 
 namespace vmcrypt::center {
@@ -14,22 +15,12 @@ namespace {
 class TaskRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-tasks-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = OpenSqliteCenterStore((dir_ / "center.db").string());
+    auto store = OpenSqliteCenterStore(dir_["center.db"]);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->Put("settings", "task_counter", Json::object()).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::filesystem::path dir_;
+  test::TestDir dir_{"tasks"};  // outlives store_
   std::unique_ptr<CenterStore> store_;
 };
 

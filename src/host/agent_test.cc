@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/crypto/key_wrap.h"
@@ -62,15 +63,10 @@ class HostAgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(Shell("command -v qemu-io"), 0) << "qemu-io is missing: apt-get install qemu-utils";
-    dir_ = fs::temp_directory_path() /
-           ("vmcrypt-agent-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     HostConfig c;
     c.name = "host-a";
-    c.data_dir = (dir_ / "data").string();
-    c.run_dir = (dir_ / "run").string();
+    c.data_dir = dir_["data"];
+    c.run_dir = dir_["run"];
     c.key_cache_size = 16;
     auto agent = HostAgent::Create(c);
     ASSERT_TRUE(agent.ok()) << agent.status().ToString();
@@ -79,10 +75,6 @@ class HostAgentTest : public ::testing::Test {
     kek2_ = *crypto::RandomSecret(32);
     ASSERT_TRUE(agent_->keys().Put(k1_, kek1_.span()).ok());
     ASSERT_TRUE(agent_->keys().Put(k2_, kek2_.span()).ok());
-  }
-  void TearDown() override {
-    agent_.reset();
-    fs::remove_all(dir_);
   }
 
   VmSpec Spec(const std::string& name, bool encrypted) {
@@ -104,7 +96,7 @@ class HostAgentTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  test::TestDir dir_{"agent"};  // outlives agent_
   std::unique_ptr<HostAgent> agent_;
   const KeyRef k1_{"kms1", "kek-one"};
   const KeyRef k2_{"kms1", "kek-two"};
@@ -139,8 +131,8 @@ TEST_F(HostAgentTest, EncryptedVmServesItsDisksOverNbdAndKeepsNoClearData) {
 
   // Ciphertext at rest: the pattern is nowhere in the VM's files.
   const std::vector<uint8_t> ab(4096, 0xab), cd(4096, 0xcd);
-  EXPECT_EQ(CountInFiles(dir_ / "data", ab), 0);
-  EXPECT_EQ(CountInFiles(dir_ / "data", cd), 0);
+  EXPECT_EQ(CountInFiles(dir_.path() / "data", ab), 0);
+  EXPECT_EQ(CountInFiles(dir_.path() / "data", cd), 0);
   EXPECT_EQ(ReadDisk(vm->disks[0].file, kek1_, kMiB + 4096, 3), "\xab\xab\xab");
 
   // Reopened, the data is there.
@@ -161,14 +153,14 @@ TEST_F(HostAgentTest, AMissingKeyIsNamedAndNothingOpens) {
             std::string::npos)
       << open.status().message();
   EXPECT_FALSE(agent_->GetVm("db01")->open);
-  EXPECT_FALSE(fs::exists(dir_ / "run" / "db01.sock"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "run" / "db01.sock"));
   // Creating with an unknown key fails the same way and leaves nothing.
   VmSpec s = Spec("db02", true);
   s.key = KeyRef{"kms9", "nope"};
   auto made = agent_->CreateVm(s);
   EXPECT_NE(made.status().message().find("key not found: provider kms9, key id nope"),
             std::string::npos);
-  EXPECT_FALSE(fs::exists(dir_ / "data" / "db02"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "data" / "db02"));
   // With the key pushed again, the VM opens.
   ASSERT_TRUE(agent_->keys().Put(k1_, kek1_.span()).ok());
   EXPECT_TRUE(agent_->OpenVm("db01").ok());
@@ -181,13 +173,13 @@ TEST_F(HostAgentTest, EncryptThenDecryptAnExistingVmKeepsItsData) {
   EXPECT_EQ(QemuIo(open->disks[0].nbd_uri, "write -P 0x5e 0 2M").find("FAILED"), std::string::npos);
   ASSERT_TRUE(agent_->CloseVm("app01").ok());
   const std::vector<uint8_t> pattern(4096, 0x5e);
-  EXPECT_GT(CountInFiles(dir_ / "data", pattern), 0);  // raw, in clear
+  EXPECT_GT(CountInFiles(dir_.path() / "data", pattern), 0);  // raw, in clear
 
   auto enc = agent_->EncryptVm("app01", k1_);
   ASSERT_TRUE(enc.ok()) << enc.status().ToString();
   EXPECT_TRUE(enc->encrypted);
   for (const DiskInfo& d : enc->disks) EXPECT_TRUE(d.encrypted) << d.name;
-  EXPECT_EQ(CountInFiles(dir_ / "data", pattern), 0);
+  EXPECT_EQ(CountInFiles(dir_.path() / "data", pattern), 0);
   // Encrypting again is a no-op; with another key it is refused.
   EXPECT_TRUE(agent_->EncryptVm("app01", k1_).ok());
   EXPECT_EQ(agent_->EncryptVm("app01", k2_).status().code(), StatusCode::kFailedPrecondition);
@@ -201,7 +193,7 @@ TEST_F(HostAgentTest, EncryptThenDecryptAnExistingVmKeepsItsData) {
   ASSERT_TRUE(dec.ok()) << dec.status().ToString();
   EXPECT_FALSE(dec->encrypted);
   for (const DiskInfo& d : dec->disks) EXPECT_FALSE(d.encrypted);
-  EXPECT_GT(CountInFiles(dir_ / "data", pattern), 0);
+  EXPECT_GT(CountInFiles(dir_.path() / "data", pattern), 0);
 }
 
 TEST_F(HostAgentTest, ShallowAndDeepRekey) {
@@ -243,7 +235,7 @@ TEST_F(HostAgentTest, AVmWithAVtpmIsAlwaysEncryptedAndItsSecretsSealed) {
   EXPECT_TRUE(vm->encrypted);
   EXPECT_TRUE(vm->vtpm);
   EXPECT_EQ(agent_->DecryptVm("tpm01").status().code(), StatusCode::kFailedPrecondition);
-  auto home = LoadVmHome((dir_ / "data" / "tpm01").string());
+  auto home = LoadVmHome((dir_.path() / "data" / "tpm01").string());
   ASSERT_TRUE(home.ok());
   auto dek = UnwrapHomeDek(*home, kek1_);
   ASSERT_TRUE(dek.ok());
@@ -251,7 +243,7 @@ TEST_F(HostAgentTest, AVmWithAVtpmIsAlwaysEncryptedAndItsSecretsSealed) {
   ASSERT_TRUE(secrets.ok());
   const std::string seed = (*secrets)["vtpm_seed"].get<std::string>();
   EXPECT_EQ(seed.size(), 64u);
-  auto text = ReadFileToString((dir_ / "data" / "tpm01" / "vm.json").string());
+  auto text = ReadFileToString((dir_.path() / "data" / "tpm01" / "vm.json").string());
   EXPECT_EQ(text->find(seed), std::string::npos);  // sealed, not in clear
   EXPECT_EQ(text->find("vtpm_seed"), std::string::npos);
 }
@@ -267,8 +259,8 @@ TEST_F(HostAgentTest, AVmMovesToAnotherAgentThatHasItsKey) {
 
   HostConfig c2;
   c2.name = "host-b";
-  c2.data_dir = (dir_ / "data").string();  // the shared datastore
-  c2.run_dir = (dir_ / "run-b").string();
+  c2.data_dir = dir_["data"];  // the shared datastore
+  c2.run_dir = dir_["run-b"];
   c2.key_cache_size = 16;
   auto second = HostAgent::Create(c2);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
@@ -297,14 +289,14 @@ TEST_F(HostAgentTest, NoKeyBytesInAnyFileWritten) {
   keys.push_back(kek1_.Clone());
   keys.push_back(kek2_.Clone());
   for (const char* name : {"scan01", "scan02"}) {
-    auto home = LoadVmHome((dir_ / "data" / name).string());
+    auto home = LoadVmHome((dir_.path() / "data" / name).string());
     ASSERT_TRUE(home.ok());
     const SecretBytes& kek = home->key_safe->kek == k1_ ? kek1_ : kek2_;
     auto dek = UnwrapHomeDek(*home, kek);
     ASSERT_TRUE(dek.ok());
     keys.push_back(std::move(*dek));
     for (const VmDisk& d : home->disks) {
-      const std::string path = (dir_ / "data" / name / d.file).string();
+      const std::string path = (dir_.path() / "data" / name / d.file).string();
       auto paths = disk::LocateDisk(path);
       ASSERT_TRUE(paths.ok()) << path;
       auto store = disk::HeaderStore::Open(paths->header_path, false);
@@ -316,11 +308,11 @@ TEST_F(HostAgentTest, NoKeyBytesInAnyFileWritten) {
   }
   ASSERT_EQ(keys.size(), 2u + 2u * 3u);
   for (const SecretBytes& k : keys) {
-    EXPECT_EQ(CountInFiles(dir_, k.span()), 0);
+    EXPECT_EQ(CountInFiles(dir_.path(), k.span()), 0);
     // Each half of an XTS key too, and the hex form.
-    EXPECT_EQ(CountInFiles(dir_, k.span().first(16)), 0);
+    EXPECT_EQ(CountInFiles(dir_.path(), k.span().first(16)), 0);
     const std::string hex = HexEncode(k.span());
-    EXPECT_EQ(CountInFiles(dir_, AsBytes(hex)), 0);
+    EXPECT_EQ(CountInFiles(dir_.path(), AsBytes(hex)), 0);
   }
 }
 
@@ -332,8 +324,8 @@ TEST_F(HostAgentTest, AKdkAloneCreatesAndOpensEncryptedVms) {
   auto make_agent = [&](const std::string& name) {
     HostConfig c;
     c.name = name;
-    c.data_dir = (dir_ / "data").string();  // a shared datastore
-    c.run_dir = (dir_ / ("run-" + name)).string();
+    c.data_dir = dir_["data"];  // a shared datastore
+    c.run_dir = dir_["run-" + name];
     c.key_cache_size = 16;
     auto agent = HostAgent::Create(c);
     EXPECT_TRUE(agent.ok()) << agent.status().ToString();
@@ -402,7 +394,7 @@ TEST_F(HostAgentTest, AKdkAloneCreatesAndOpensEncryptedVms) {
                                             "native1"),
             std::string::npos)
       << refused.status().message();
-  EXPECT_FALSE(fs::exists(dir_ / "data" / "nat03"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "data" / "nat03"));
 }
 
 TEST_F(HostAgentTest, EncryptAndRekeyWithNewNativeKeys) {
@@ -462,12 +454,12 @@ TEST_F(HostAgentTest, AKdkThatRequiresATpmNeedsOne) {
   // /dev/tpmrm0: the path must exist, it is not opened yet).
   HostConfig c = agent_->config();
   c.name = "host-t";
-  c.run_dir = (dir_ / "run-t").string();
-  c.tpm_device = (dir_ / "missing-tpm").string();
+  c.run_dir = dir_["run-t"];
+  c.tpm_device = dir_["missing-tpm"];
   auto missing = HostAgent::Create(c);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("missing-tpm"), std::string::npos);
-  c.tpm_device = (dir_ / "tpmrm0").string();
+  c.tpm_device = dir_["tpmrm0"];
   ASSERT_TRUE(WriteFileAtomic(c.tpm_device, AsBytes(""), 0600).ok());
   auto with_tpm = HostAgent::Create(c);
   ASSERT_TRUE(with_tpm.ok()) << with_tpm.status().ToString();
