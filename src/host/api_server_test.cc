@@ -12,6 +12,7 @@
 
 #include <httplib.h>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/crypto/random.h"
@@ -27,19 +28,14 @@ using json = nlohmann::json;
 class HostApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vmcrypt-host-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     HostInitOptions init;
-    init.dir = dir_.string();
+    init.dir = dir_.path().string();
     init.name = "esx-test";
     ASSERT_TRUE(InitHostDirectory(init).ok());
   }
   void TearDown() override {
     server_.reset();
     agent_.reset();
-    fs::remove_all(dir_);
   }
 
   void Start(const std::vector<std::string>& pinned = {}) {
@@ -68,13 +64,13 @@ class HostApiTest : public ::testing::Test {
     return c;
   }
 
-  std::string P(const std::string& f) const { return (dir_ / f).string(); }
+  std::string P(const std::string& f) const { return dir_[f]; }
   std::string log() {
     std::lock_guard<std::mutex> lock(mu_);
     return log_;
   }
 
-  fs::path dir_;
+  test::TestDir dir_{"host"};  // created empty; init fills it
   std::unique_ptr<HostAgent> agent_;
   std::unique_ptr<HostApiServer> server_;
   std::mutex mu_;

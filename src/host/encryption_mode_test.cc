@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/crypto/random.h"
@@ -57,12 +58,8 @@ int FilesHolding(const fs::path& dir, const SecretBytes& key) {
 class HostEncryptionModeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vmcrypt-hostenc-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     HostInitOptions init;
-    init.dir = dir_.string();
+    init.dir = dir_.path().string();
     init.name = "esx-enc";
     ASSERT_TRUE(InitHostDirectory(init).ok());
     auto config = LoadHostConfig(P("host.toml"));
@@ -75,7 +72,6 @@ class HostEncryptionModeTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     agent_.reset();
-    fs::remove_all(dir_);
   }
 
   // A fresh agent on the same configuration (a restart).
@@ -103,10 +99,10 @@ class HostEncryptionModeTest : public ::testing::Test {
     return c;
   }
 
-  std::string P(const std::string& f) const { return (dir_ / f).string(); }
+  std::string P(const std::string& f) const { return dir_[f]; }
   std::string StateFile() const { return P("state/encryption-mode.json"); }
 
-  fs::path dir_;
+  test::TestDir dir_{"hostenc"};  // created empty; init fills it
   HostConfig config_;
   std::unique_ptr<HostAgent> agent_;
   std::unique_ptr<HostApiServer> server_;
