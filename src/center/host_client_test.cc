@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/crypto/random.h"
@@ -54,11 +55,6 @@ class RawSocket {
 class HostClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vmcrypt-hostclient-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     // Center's client identity, from a CA the host does not know.
     auto ca = kms::CertificateAuthority::Create("center CA", 30);
     ASSERT_TRUE(ca.ok()) << ca.status().ToString();
@@ -98,7 +94,6 @@ class HostClientTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     agent_.reset();
-    fs::remove_all(dir_);
   }
 
   std::unique_ptr<HostClient> Client(const std::string& address, const std::string& fingerprint,
@@ -110,9 +105,9 @@ class HostClientTest : public ::testing::Test {
   }
   std::unique_ptr<HostClient> Client() { return Client(address_, host_fp_); }
 
-  std::string P(const std::string& f) const { return (dir_ / f).string(); }
+  std::string P(const std::string& f) const { return dir_[f]; }
 
-  fs::path dir_;
+  test::TestDir dir_{"hostclient"};
   std::unique_ptr<host::HostAgent> agent_;
   std::unique_ptr<host::HostApiServer> server_;
   std::string host_fp_;
