@@ -465,12 +465,14 @@ TEST_F(KmsServerTest, PipelinedRequestsAreAllAnswered) {
     ASSERT_TRUE(wire.ok());
     requests.emplace_back(wire->begin(), wire->end());
   }
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL_CTX_use_certificate_chain_file(ctx, P("clients/admin.crt").c_str());
-  SSL_CTX_use_PrivateKey_file(ctx, P("clients/admin.key").c_str(), SSL_FILETYPE_PEM);
-  SSL_CTX_load_verify_locations(ctx, P("ca.crt").c_str(), nullptr);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  SSL_CTX_use_certificate_chain_file(ctx.get(), P("clients/admin.crt").c_str());
+  SSL_CTX_use_PrivateKey_file(ctx.get(), P("clients/admin.key").c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_load_verify_locations(ctx.get(), P("ca.crt").c_str(), nullptr);
   const auto deadline = TlsSocket::Clock::now() + std::chrono::seconds(5);
-  auto sock = TlsSocket::Connect(ctx, "127.0.0.1", kms_.port(), "127.0.0.1", nullptr, deadline);
+  auto sock =
+      TlsSocket::Connect(ctx.get(), "127.0.0.1", kms_.port(), "127.0.0.1", nullptr, deadline);
   ASSERT_TRUE(sock.ok()) << sock.status().message();
   auto read_answer = [&]() -> ResponseMessage {
     std::vector<uint8_t> msg(8);
@@ -503,7 +505,6 @@ TEST_F(KmsServerTest, PipelinedRequestsAreAllAnswered) {
     EXPECT_EQ(r.items[0].status, ResultStatus::kSuccess);
   }
   (*sock)->Shutdown();
-  SSL_CTX_free(ctx);
 }
 
 // Many handshakes and requests at once, on the fixed pool of workers: every
