@@ -4,8 +4,9 @@
 // the process. Sessions run one at a time, so the figures are CPU time per
 // session (not throughput) and hold still on a busy or shared machine,
 // where kms-load's sessions/s vary by 15% from run to run: the tool for A/B
-// runs of handshake changes. Counters per session: server_us (process CPU
-// minus this thread's), client_us (this thread's CPU).
+// runs of handshake changes. Counters: server_us (process CPU minus this
+// thread's) and client_us (this thread's CPU) per session, and resumed (the
+// share of sessions that resumed a TLS session).
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 #include <time.h>
@@ -24,9 +25,8 @@
 #include "vmcrypt/kms/server.h"
 #include "vmcrypt/store/sqlite_store.h"
 
+namespace vmcrypt {
 namespace {
-
-using namespace vmcrypt;
 
 double CpuSeconds(clockid_t clock) {
   timespec ts{};
@@ -141,12 +141,13 @@ void BM_Session(benchmark::State& state) {
 BENCHMARK(BM_Session)->Arg(0)->Arg(1)->ArgName("resume")->Unit(benchmark::kMicrosecond);
 
 }  // namespace
+}  // namespace vmcrypt
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  server.reset();  // stops the server, removes its folder
+  vmcrypt::server.reset();  // stops the server, removes its folder
   return 0;
 }
