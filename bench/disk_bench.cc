@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_dir.h"
 #include "vmcrypt/base/secret_bytes.h"
 #include "vmcrypt/disk/encrypted_disk.h"
 #include "vmcrypt/disk/header_store.h"
@@ -24,20 +25,7 @@ namespace {
 constexpr uint64_t kDiskSize = uint64_t{256} << 20;
 constexpr size_t kIo = size_t{1} << 20;
 
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("VMCRYPT_BENCH_DIR");
-    std::string tmpl = std::string(base != nullptr ? base : ".") + "/disk_bench.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~BenchDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using vmcrypt::bench::BenchDir;
 
 vmcrypt::SecretBytes Kek() {
   vmcrypt::SecretBytes k(32);
@@ -52,7 +40,7 @@ std::vector<uint8_t> Data() {
 }
 
 void BM_EncryptedSeqWrite(benchmark::State& state) {
-  BenchDir dir;
+  BenchDir dir("disk_bench");
   const std::string path = dir.File("enc.img");
   if (!vmcrypt::disk::CreateDisk(path, kDiskSize, Kek(), {"", "bench"}).ok()) std::abort();
   auto disk = vmcrypt::disk::EncryptedDisk::Open(path, vmcrypt::disk::SingleKek(Kek()));
@@ -68,7 +56,7 @@ void BM_EncryptedSeqWrite(benchmark::State& state) {
 BENCHMARK(BM_EncryptedSeqWrite)->UseRealTime();
 
 void BM_EncryptedSeqRead(benchmark::State& state) {
-  BenchDir dir;
+  BenchDir dir("disk_bench");
   const std::string path = dir.File("enc.img");
   if (!vmcrypt::disk::CreateDisk(path, kDiskSize, Kek(), {"", "bench"}).ok()) std::abort();
   auto disk = vmcrypt::disk::EncryptedDisk::Open(path, vmcrypt::disk::SingleKek(Kek()));
@@ -89,7 +77,7 @@ BENCHMARK(BM_EncryptedSeqRead)->UseRealTime();
 
 // The reference: the same I/O on a plain file.
 void PlainIo(benchmark::State& state, bool write) {
-  BenchDir dir;
+  BenchDir dir("disk_bench");
   const std::string path = dir.File("plain.img");
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) std::abort();

@@ -8,7 +8,6 @@
 // thread's) and client_us (this thread's CPU) per session, and resumed (the
 // share of sessions that resumed a TLS session).
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 #include <time.h>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/bench_dir.h"
 #include "vmcrypt/kmip/client.h"
 #include "vmcrypt/kms/audit.h"
 #include "vmcrypt/kms/engine.h"
@@ -48,13 +48,9 @@ std::filesystem::path bench_dir;  // removed at exit, even after Die()
 class Server {
  public:
   Server() {
-    const char* base = std::getenv("VMCRYPT_BENCH_DIR");
-    std::string tmpl = std::string(base != nullptr ? base : ".") + "/kms_session_bench.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    dir_ = tmpl;
-    bench_dir = dir_;
+    bench_dir = dir_.path();
     kms::InitOptions init;
-    init.dir = dir_.string();
+    init.dir = dir_.path();
     if (Status st = kms::InitKmsDirectory(init).status(); !st.ok()) Die("kms init", st);
     auto store = store::OpenSqliteStore(P("kms.db"));
     if (!store.ok()) Die("store", store.status());
@@ -81,8 +77,6 @@ class Server {
     engine_.reset();
     audit_.reset();
     store_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   std::unique_ptr<kmip::Client> MakeClient(bool resume) const {
@@ -100,9 +94,9 @@ class Server {
   }
 
  private:
-  std::string P(const std::string& f) const { return (dir_ / f).string(); }
+  std::string P(const std::string& f) const { return dir_.File(f); }
 
-  std::filesystem::path dir_;
+  bench::BenchDir dir_{"kms_session_bench"};  // removed last
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<kms::RootKey> root_key_;
   std::unique_ptr<kms::AuditLog> audit_;

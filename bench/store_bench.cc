@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_dir.h"
 #include "vmcrypt/store/object_store.h"
 #include "vmcrypt/store/sqlite_store.h"
 
@@ -29,24 +30,10 @@ using vmcrypt::store::Query;
 
 constexpr int kObjects = 100'000;
 
-// A temporary folder removed at exit.
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("VMCRYPT_BENCH_DIR");
-    std::string tmpl = std::string(base != nullptr ? base : ".") + "/store_bench.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~BenchDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using vmcrypt::bench::BenchDir;
 
 BenchDir& Dir() {
-  static BenchDir dir;
+  static BenchDir dir("store_bench");
   return dir;
 }
 
