@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -273,11 +274,24 @@ AttributeCache& DecodedAttributes() {
   return *cache;
 }
 
+// Whether `a` takes one of a few values that many objects have in common
+// (IndexEntry::shared): enumerations and flags, and the integers and
+// structures that describe a kind of key rather than one key.
+bool SharedByMany(const kmip::Attribute& a) {
+  const ttlv::ItemType type = a.value.type();
+  if (type == ttlv::ItemType::kEnumeration || type == ttlv::ItemType::kBoolean) return true;
+  static constexpr std::string_view kKinds[] = {
+      "Cryptographic Length",    "Cryptographic Usage Mask", "Lease Time",
+      "Protection Storage Mask", "Protection Storage Masks", "Random Number Generator",
+  };
+  return std::find(std::begin(kKinds), std::end(kKinds), a.name) != std::end(kKinds);
+}
+
 void Reindex(Managed& m) {
   m.record.attributes = EncodeAttributes(m.attributes());
   m.record.index.clear();
   for (const kmip::Attribute& a : m.attributes()) {
-    m.record.index.push_back({a.name, IndexValueOf(a.value)});
+    m.record.index.push_back({a.name, IndexValueOf(a.value), SharedByMany(a)});
   }
 }
 

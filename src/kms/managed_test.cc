@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -89,6 +90,40 @@ TEST_F(ManagedTest, ALoadAfterAStoredChangeSeesTheChange) {
   EXPECT_EQ(NoteOf(*b), "second");
   // Another tenant's load of the same identifier finds nothing.
   EXPECT_FALSE(Load(*store_, "other", uid).ok());
+}
+
+// The index marks as shared (IndexEntry::shared, stored once per profile by
+// the store) the attributes that describe a kind of key: enumerations,
+// flags, the key length and usage mask; not text or numbers of the
+// object's own.
+TEST_F(ManagedTest, KindOfKeyAttributesAreSharedInTheIndex) {
+  Managed m;
+  m.record.uid = NewUid();
+  m.record.tenant = "t";
+  m.record.object_type = static_cast<uint32_t>(kmip::ObjectType::kSymmetricKey);
+  m.record.created = 1700000000;
+  m.Set(kmip::Attribute::Enum("Cryptographic Algorithm", 3));
+  m.Set(kmip::Attribute::Integer("Cryptographic Length", 256));
+  m.Set(kmip::Attribute::Integer("Cryptographic Usage Mask", 12));
+  m.Set(kmip::Attribute::Boolean("Sensitive", false));
+  m.set_state(kmip::State::kPreActive);
+  m.Set(kmip::Attribute::Enum("x-Tier", 2));  // custom, but an enumeration
+  m.Set(kmip::Attribute::Text("x-Note", "mine"));
+  m.Set(kmip::Attribute::Integer("x-Count", 7));  // an integer of its own
+  ASSERT_TRUE(Insert(*store_, *root_, m, nullptr).ok());
+  auto stored = store_->Get("t", m.record.uid);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  std::map<std::string, bool> shared;
+  for (const store::IndexEntry& e : stored->index) shared[e.name] = e.shared;
+  for (const char* name : {"Cryptographic Algorithm", "Cryptographic Length",
+                           "Cryptographic Usage Mask", "Sensitive", "x-Tier", "State"}) {
+    ASSERT_TRUE(shared.count(name)) << name;
+    EXPECT_TRUE(shared[name]) << name;
+  }
+  for (const char* name : {"x-Note", "x-Count"}) {
+    ASSERT_TRUE(shared.count(name)) << name;
+    EXPECT_FALSE(shared[name]) << name;
+  }
 }
 
 }  // namespace

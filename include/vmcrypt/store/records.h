@@ -36,6 +36,12 @@ struct IndexValue {
 struct IndexEntry {
   std::string name;
   IndexValue value;
+  // A value that many objects have in common (an enumeration, a flag, a key
+  // length): the store may keep such entries once per distinct combination
+  // (a profile) instead of once per object, so that a new object writes one
+  // index entry for all of them. Locate matches both kinds alike; an object
+  // reads back with the flags it was stored with.
+  bool shared = false;
   friend bool operator==(const IndexEntry&, const IndexEntry&) = default;
 };
 

@@ -34,7 +34,7 @@ struct SqliteOptions {
 };
 
 // The schema version this build writes and reads (PRAGMA user_version).
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 // Opens (creating if missing) the store at `path`. Errors: DataLoss if the
 // file is not an SQLite database or is corrupt; FailedPrecondition if it is

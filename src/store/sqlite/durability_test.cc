@@ -166,15 +166,86 @@ TEST_F(DurabilityTest, CreatesPrivateFilesInWalMode) {
 
 // A version 1 store (full secondary Locate indexes) is migrated on open to
 // version 2 (partial indexes), keeping every object findable.
+// Shared entries are stored once per distinct combination and tenant (a
+// profile): a hundred keys alike make one profile, not a hundred sets of
+// entries. Objects read back exactly as stored (order and flags), Locate
+// matches shared and own entries alike, and an update moves an object to
+// the profile of its new values.
+TEST_F(DurabilityTest, SharedEntriesAreStoredOncePerProfile) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto record = [](const std::string& uid, const std::string& tenant, int64_t state) {
+    ObjectRecord r = MakeRecord(uid, tenant);
+    r.state = static_cast<uint32_t>(state);
+    // Shared and own entries interleaved, a name twice.
+    r.index = {{"Object Type", IndexValue::Number(2), true},
+               {"Name", IndexValue::Text("name-" + uid)},
+               {"State", IndexValue::Number(state), true},
+               {"Name", IndexValue::Text("alias-" + uid)},
+               {"Random Number Generator", IndexValue::Text("drbg"), true},
+               {"Initial Date", IndexValue::Number(1000)}};
+    return r;
+  };
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(store->Insert(record("k" + std::to_string(i), "t1", 1)).ok());
+  }
+  ASSERT_TRUE(store->Insert(record("other", "t2", 1)).ok());
+  EXPECT_EQ(RawQuery(DbPath(), "SELECT count(*) FROM profiles"), "2");  // t1's and t2's
+  EXPECT_EQ(RawQuery(DbPath(), "SELECT count(*) FROM profile_entries"), "6");
+  EXPECT_EQ(RawQuery(DbPath(), "SELECT count(*) FROM index_entries"), "303");  // 3 own each
+
+  auto got = store->Get("t1", "k7");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->index, record("k7", "t1", 1).index);
+
+  auto locate = [&](const std::string& tenant, std::vector<Condition> all_of) {
+    auto found = store->Locate(MakeQuery(tenant, std::move(all_of)));
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    return found.ok() ? *found : std::vector<std::string>{};
+  };
+  EXPECT_EQ(locate("t1", {{"State", Condition::kEquals, IndexValue::Number(1)}}).size(), 100u);
+  EXPECT_EQ(locate("t2", {{"State", Condition::kEquals, IndexValue::Number(1)}}),
+            std::vector<std::string>{"other"});
+  EXPECT_EQ(locate("t1", {{"Name", Condition::kEquals, IndexValue::Text("alias-k7")},
+                          {"Random Number Generator", Condition::kEquals, IndexValue::Text("drbg")},
+                          {"Object Type", Condition::kAtLeast, IndexValue::Number(2)}}),
+            std::vector<std::string>{"k7"});
+  EXPECT_TRUE(locate("t1", {{"Name", Condition::kEquals, IndexValue::Text("name-k7")},
+                            {"State", Condition::kEquals, IndexValue::Number(2)}})
+                  .empty());
+
+  ObjectRecord active = record("k7", "t1", 2);
+  active.revision = got->revision;
+  ASSERT_TRUE(store->Update(active).ok());
+  EXPECT_EQ(RawQuery(DbPath(), "SELECT count(*) FROM profiles"), "3");
+  EXPECT_EQ(locate("t1", {{"State", Condition::kEquals, IndexValue::Number(1)}}).size(), 99u);
+  EXPECT_EQ(locate("t1", {{"State", Condition::kEquals, IndexValue::Number(2)}}),
+            std::vector<std::string>{"k7"});
+  got = store->Get("t1", "k7");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->index, active.index);
+  EXPECT_EQ(RawQuery(DbPath(), "PRAGMA integrity_check"), "ok");
+}
+
+// What versions 1 and 2 wrote: every entry the object's own (no profiles).
+ObjectRecord OldRecord(std::string uid) {
+  ObjectRecord r = MakeRecord(std::move(uid));
+  for (IndexEntry& e : r.index) e.shared = false;
+  return r;
+}
+
 TEST_F(DurabilityTest, MigratesAVersion1Store) {
   {
     auto store = Open();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->Insert(MakeRecord("before")).ok());
+    ASSERT_TRUE(store->Insert(OldRecord("before")).ok());
+    ASSERT_TRUE(store->Insert(OldRecord("updated")).ok());
   }
   // Turn it back into what version 1 wrote.
   for (const char* sql :
-       {"DROP INDEX index_entries_by_num", "DROP INDEX index_entries_by_text",
+       {"DROP INDEX objects_by_profile", "DROP TABLE profile_entries", "DROP TABLE profiles",
+        "ALTER TABLE objects DROP COLUMN profile", "DROP INDEX index_entries_by_num",
+        "DROP INDEX index_entries_by_text",
         "CREATE INDEX index_entries_by_num ON index_entries(tenant, name, num_value)",
         "CREATE INDEX index_entries_by_text ON index_entries(tenant, name, text_value)",
         "PRAGMA user_version = 1"}) {
@@ -188,13 +259,27 @@ TEST_F(DurabilityTest, MigratesAVersion1Store) {
                      "SELECT count(*) FROM sqlite_schema WHERE name LIKE "
                      "'index_entries_by_%' AND sql LIKE '%IS NOT NULL'"),
             "2");
+  EXPECT_EQ(RawQuery(DbPath(), "SELECT count(*) FROM objects WHERE profile = 0"), "2");
+  // A new object puts State in a profile; an updated old one moves there.
   ASSERT_TRUE(store->Insert(MakeRecord("after")).ok());
-  for (const char* uid : {"before", "after"}) {
-    auto found = store->Locate(MakeQuery(
-        "t1", {{"Name", Condition::kEquals, IndexValue::Text(std::string("name-") + uid)}}));
+  auto old = store->Get("t1", "updated");
+  ASSERT_TRUE(old.ok());
+  ObjectRecord moved = MakeRecord("updated");
+  moved.revision = old->revision;
+  ASSERT_TRUE(store->Update(moved).ok());
+  EXPECT_EQ(RawQuery(DbPath(), "SELECT count(*) FROM objects WHERE profile = 0"), "1");
+  for (const char* uid : {"before", "updated", "after"}) {
+    auto found = store->Locate(
+        MakeQuery("t1", {{"Name", Condition::kEquals, IndexValue::Text(std::string("name-") + uid)},
+                         {"State", Condition::kEquals, IndexValue::Number(1)}}));
     ASSERT_TRUE(found.ok());
     EXPECT_EQ(*found, std::vector<std::string>{uid});
   }
+  // State=1 finds the old object by its own entry and the others by their
+  // profile, once each.
+  auto all = store->Locate(MakeQuery("t1", {{"State", Condition::kEquals, IndexValue::Number(1)}}));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u);
   EXPECT_EQ(RawQuery(DbPath(), "PRAGMA integrity_check"), "ok");
 }
 

@@ -77,28 +77,35 @@ std::string LocateSql(const Query& query) {
   }
   // With conditions: the driving condition is an index search on
   // index_entries_by_{num,text} (tenant, name, value) yielding object seqs,
-  // looked up by primary key; every other condition is an EXISTS probe on
-  // the object's own entries (index_entries primary key prefix). IN and
+  // looked up by primary key, together with (UNION ALL) the objects whose
+  // profile has a matching entry (profile_entries_by_{num,text}, then
+  // objects_by_profile); every other condition is an EXISTS probe on the
+  // object's own entries or its profile's (primary key prefixes). IN and
   // EXISTS (rather than joins) keep an object with several matching entries
-  // from appearing twice. objects.tenant is deliberately not constrained:
-  // the driver already is, and naming it would tempt the planner to scan
-  // objects_by_tenant to avoid the final sort.
+  // from appearing twice; OR'ing two IN lists instead of the UNION would
+  // make SQLite scan objects. objects.tenant is deliberately not
+  // constrained: the driver already is, and naming it would tempt the
+  // planner to scan objects_by_tenant to avoid the final sort.
   const std::vector<size_t> order = ConditionOrder(query);
   const Condition& driver = query.all_of[order[0]];
-  std::string sql =
-      "SELECT uid FROM objects WHERE seq IN (SELECT seq FROM index_entries "
-      "WHERE tenant = ? AND name = ? AND ";
-  sql += ValueColumn(driver.value);
-  sql += OpText(driver.op);
-  sql += ")";
+  const std::string driver_test =
+      std::string("tenant = ? AND name = ? AND ") + ValueColumn(driver.value) + OpText(driver.op);
+  std::string sql = "SELECT uid FROM objects WHERE seq IN (SELECT seq FROM index_entries WHERE " +
+                    driver_test +
+                    " UNION ALL SELECT o.seq FROM objects AS o WHERE o.profile IN "
+                    "(SELECT profile FROM profile_entries WHERE " +
+                    driver_test + "))";
   for (size_t k = 1; k < order.size(); ++k) {
     const Condition& c = query.all_of[order[k]];
-    sql +=
-        " AND EXISTS (SELECT 1 FROM index_entries AS c WHERE c.seq = objects.seq "
-        "AND c.name = ? AND c.";
-    sql += ValueColumn(c.value);
-    sql += OpText(c.op);
-    sql += ")";
+    auto test = [&c](const char* alias) {
+      return std::string(alias) + ".name = ? AND " + alias + "." + ValueColumn(c.value) +
+             OpText(c.op);
+    };
+    sql += " AND (EXISTS (SELECT 1 FROM index_entries AS c WHERE c.seq = objects.seq AND " +
+           test("c") +
+           ") OR EXISTS (SELECT 1 FROM profile_entries AS p WHERE p.profile = objects.profile "
+           "AND " +
+           test("p") + "))";
   }
   sql += " ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?";
   return sql;
@@ -108,10 +115,20 @@ void BindLocateSql(const Query& query, Statement& stmt) {
   int index = 1;
   stmt.BindText(index++, query.tenant);
   if (!query.all_of.empty()) {
-    for (size_t i : ConditionOrder(query)) {
-      const Condition& c = query.all_of[i];
-      stmt.BindText(index++, c.name);
-      BindValue(c.value, index++, stmt);
+    const std::vector<size_t> order = ConditionOrder(query);
+    // The driver: own entries (the tenant bound above), then profiles'.
+    const Condition& driver = query.all_of[order[0]];
+    stmt.BindText(index++, driver.name);
+    BindValue(driver.value, index++, stmt);
+    stmt.BindText(index++, query.tenant);
+    stmt.BindText(index++, driver.name);
+    BindValue(driver.value, index++, stmt);
+    for (size_t k = 1; k < order.size(); ++k) {
+      const Condition& c = query.all_of[order[k]];
+      for (int side = 0; side < 2; ++side) {  // own entries, then the profile's
+        stmt.BindText(index++, c.name);
+        BindValue(c.value, index++, stmt);
+      }
     }
   }
   stmt.BindInt(index++, query.max_items.has_value() ? *query.max_items : -1);

@@ -44,9 +44,10 @@ class LocatePlanTest : public LocateSqlTest {
 };
 
 void ExpectNoScans(const std::string& plan) {
-  EXPECT_EQ(plan.find("SCAN index_entries"), std::string::npos) << plan;
-  EXPECT_EQ(plan.find("SCAN objects"), std::string::npos) << plan;
-  EXPECT_EQ(plan.find("SCAN c"), std::string::npos) << plan;
+  for (const char* table : {"index_entries", "profile_entries", "objects", "c", "o", "p"}) {
+    EXPECT_EQ(plan.find(std::string("SCAN ") + table + "\n"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find(std::string("SCAN ") + table + " "), std::string::npos) << plan;
+  }
 }
 
 TEST_F(LocatePlanTest, NameEqualityUsesTheTextIndex) {
@@ -65,6 +66,14 @@ TEST_F(LocatePlanTest, NumberEqualityAndRangesUseTheNumberIndex) {
       Plan(*conn_, MakeQuery("t1", {{"State", Condition::kEquals, IndexValue::Number(1)}}, 10, 0));
   EXPECT_NE(plan.find("USING COVERING INDEX index_entries_by_num (tenant=? AND name=? AND "
                       "num_value=?)"),
+            std::string::npos)
+      << plan;
+  // And the objects whose profile matches (State is shared in MakeRecord).
+  EXPECT_NE(plan.find("USING COVERING INDEX profile_entries_by_num (tenant=? AND name=? AND "
+                      "num_value=?)"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(plan.find("SEARCH o USING COVERING INDEX objects_by_profile (profile=?)"),
             std::string::npos)
       << plan;
   ExpectNoScans(plan);
@@ -86,6 +95,7 @@ TEST_F(LocatePlanTest, SeveralConditionsDriveByEqualityAndProbeTheRest) {
                              std::nullopt, 0));
   EXPECT_NE(plan.find("USING COVERING INDEX index_entries_by_text"), std::string::npos) << plan;
   EXPECT_NE(plan.find("SEARCH c USING PRIMARY KEY (seq=?)"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("SEARCH p USING PRIMARY KEY (profile=?)"), std::string::npos) << plan;
   ExpectNoScans(plan);
 }
 

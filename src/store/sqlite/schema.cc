@@ -7,7 +7,7 @@
 namespace vmcrypt::store::sqlite {
 namespace {
 
-// Schema version 1.
+// Schema version 3 (versions 1 and 2 are migrated, below).
 //
 // objects: one row per managed object. `seq` (AUTOINCREMENT, never reused)
 // is the insertion order that breaks ties between equal `created` times;
@@ -24,6 +24,17 @@ namespace {
 // its column, so an entry goes into two B-trees, not three. Every Locate
 // condition compares the column, which implies IS NOT NULL, so the planner
 // still uses them (https://sqlite.org/partialindex.html, 3.2).
+//
+// profiles, profile_entries (version 3): the shared entries (IndexEntry::
+// shared: State, Object Type, Cryptographic Algorithm, the flags, ...) of
+// an object are stored once per distinct combination, a profile, keyed by
+// their serialized form (signature) within a tenant; objects.profile names
+// it (0: none). A new object with a known combination then adds one entry
+// to objects_by_profile instead of a dozen to the Locate indexes, whose
+// pages for State=Active and the like every Create used to rewrite.
+// profile_entries has the shape and partial indexes of index_entries; a
+// Locate condition matches either (locate_sql.cc). Profiles are never
+// deleted: there are few, and a later object may need one again.
 constexpr const char* kSchema[] = {
     R"sql(CREATE TABLE objects(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -35,7 +46,8 @@ constexpr const char* kSchema[] = {
   root_key_version INTEGER NOT NULL,
   wrapped_material BLOB NOT NULL,
   attributes BLOB NOT NULL,
-  revision INTEGER NOT NULL))sql",
+  revision INTEGER NOT NULL,
+  profile INTEGER NOT NULL DEFAULT 0))sql",
     "CREATE INDEX objects_by_tenant ON objects(tenant, created, seq)",
     R"sql(CREATE TABLE index_entries(
   seq INTEGER NOT NULL REFERENCES objects(seq) ON DELETE CASCADE,
@@ -50,6 +62,25 @@ constexpr const char* kSchema[] = {
     "WHERE num_value IS NOT NULL",
     "CREATE INDEX index_entries_by_text ON index_entries(tenant, name, text_value) "
     "WHERE text_value IS NOT NULL",
+    R"sql(CREATE TABLE profiles(
+  id INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  signature BLOB NOT NULL,
+  UNIQUE (tenant, signature)))sql",
+    R"sql(CREATE TABLE profile_entries(
+  profile INTEGER NOT NULL REFERENCES profiles(id),
+  ord INTEGER NOT NULL,
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  num_value INTEGER,
+  text_value BLOB,
+  PRIMARY KEY (profile, ord),
+  CHECK ((num_value IS NULL) <> (text_value IS NULL))) WITHOUT ROWID)sql",
+    "CREATE INDEX profile_entries_by_num ON profile_entries(tenant, name, num_value) "
+    "WHERE num_value IS NOT NULL",
+    "CREATE INDEX profile_entries_by_text ON profile_entries(tenant, name, text_value) "
+    "WHERE text_value IS NOT NULL",
+    "CREATE INDEX objects_by_profile ON objects(profile)",
     R"sql(CREATE TABLE clients(
   name TEXT PRIMARY KEY,
   tenant TEXT NOT NULL,
@@ -66,7 +97,18 @@ constexpr const char* kPartialLocateIndexes[] = {
     kSchema[3],
     kSchema[4],
 };
-constexpr Migration kMigrations[] = {{1, kPartialLocateIndexes}};
+// Version 2 -> 3: profiles. Existing objects keep every entry of their own
+// (profile 0), which Locate still matches; they move to a profile when next
+// updated.
+constexpr const char* kProfiles[] = {
+    "ALTER TABLE objects ADD COLUMN profile INTEGER NOT NULL DEFAULT 0",
+    kSchema[5],
+    kSchema[6],
+    kSchema[7],
+    kSchema[8],
+    kSchema[9],
+};
+constexpr Migration kMigrations[] = {{1, kPartialLocateIndexes}, {2, kProfiles}};
 
 // Locate's IN-subquery and ORDER BY use ephemeral tables; with the default
 // temp_store=FILE each one creates and unlinks a temporary file (measured: an

@@ -40,8 +40,9 @@ inline ObjectRecord MakeRecord(std::string uid, std::string tenant = "t1", int64
   r.wrapped_material = {0xde, 0xad, 0xbe, 0xef};
   r.attributes = {0x42, 0x00, 0x01};
   if (name.empty()) name = "name-" + r.uid;
+  // State as the engine gives it: shared, so stored in a profile.
   r.index = {{"Name", IndexValue::Text(name)},
-             {"State", IndexValue::Number(r.state)},
+             {"State", IndexValue::Number(r.state), /*shared=*/true},
              {"Initial Date", IndexValue::Number(created)}};
   return r;
 }
