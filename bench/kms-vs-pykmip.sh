@@ -4,12 +4,16 @@
 # the other on this machine, side by side with the ratio. For information:
 # no pass/fail on figures (docs/kms.md, "Performance").
 #
-# Scenarios (CONNECTIONS clients, default 16, load tool on the same machine):
-#   locate    LOCATE_CONNECTIONS (default 1: latency, not throughput) persistent
-#             connection(s), Locate by name among N named keys
+# Scenarios, in this order on one server per side (CONNECTIONS clients,
+# default 16, load tool on the same machine):
 #   get       persistent connections, Get of a random preloaded AES-256 key
 #             (among 1000 keys; 100 on PyKMIP)
-#   create    persistent connections, durable Create of AES-256 keys
+#   create    persistent connections, durable Create of AES-256 keys into the
+#             store as the Get run left it (about 1000 keys: a fresh server,
+#             as PyKMIP's run is)
+#   locate    LOCATE_CONNECTIONS (default 1: latency, not throughput) persistent
+#             connection(s), Locate by name among N named keys, preloaded
+#   create-big  durable Create again, now into the store of N keys
 #   session   vCenter-style: new TLS connection (full handshake), Discover
 #             Versions, Get, close
 #   resumed   the same, each connection resuming the previous one's TLS session
@@ -70,9 +74,10 @@ run() {
 # (each run preloads its own keys, named with a fresh random prefix).
 scenarios() {  # SIDE DURATION LOCATE_N GET_N
   local side=$1 d=$2 n=$3 g=$4
-  run "$side" locate --connections "$LOCATE_CONNECTIONS" --duration "$d" --mix locate=1 --preload "$n" --preload-batch 20
   run "$side" get --connections "$CONNECTIONS" --duration "$d" --mix get=1 --preload "$g"
   run "$side" create --connections "$CONNECTIONS" --duration "$d" --mix create=1 --preload 0
+  run "$side" locate --connections "$LOCATE_CONNECTIONS" --duration "$d" --mix locate=1 --preload "$n" --preload-batch 20
+  run "$side" create-big --connections "$CONNECTIONS" --duration "$d" --mix create=1 --preload 0
   run "$side" session --connections "$CONNECTIONS" --duration "$d" --mode session --mix get=1 --preload "$g"
   run "$side" resumed --connections "$CONNECTIONS" --duration "$d" --mode session --resume --mix get=1 --preload "$g"
 }
@@ -112,6 +117,7 @@ lines = [
     ("Get, %s persistent conns" % conns, "get", "get", "ops/s"),
     ("Create (durable), %s conns" % conns, "create", "create", "ops/s"),
     ("Locate by name, %s conn%s" % (lconns, "" if lconns == "1" else "s"), "locate", "locate", "p99 ms"),
+    ("  Create into the N keys", "create-big", "create", "ops/s"),
     ("vCenter sessions, %s conns" % conns, "session", "session", "ops/s"),
     ("  resuming TLS sessions", "resumed", "session", "ops/s"),
 ]
@@ -143,8 +149,9 @@ if pre_a and pre_b and pre_a["preload_seconds"] > 0 and pre_b["preload_seconds"]
     ra = pre_a["preload"] / pre_a["preload_seconds"]
     rb = pre_b["preload"] / pre_b["preload_seconds"]
     print("%-30s %-7s %12.0f %12.0f %8.0fx" % ("Create, preload (16 conns)", "ops/s", ra, rb, ra / rb))
-print("Locate searches among %s keys on vmcrypt, %s on PyKMIP (which scans every object), on a" % (n_ours, n_py))
-print("fresh server; Get picks among 1000 keys (100 on PyKMIP). A session is a new TLS connection,")
+print("Get picks among 1000 keys (100 on PyKMIP), on a fresh server; Create follows it. Locate then")
+print("searches among %s keys on vmcrypt, %s on PyKMIP (which scans every object), and Create runs" % (n_ours, n_py))
+print("again, into those keys (the N of \"Create into the N keys\"). A session is a new TLS connection,")
 print("Discover Versions, Get, close (like vCenter), with a full TLS handshake each time, or")
 print("resuming the previous connection's TLS session (resumed: %s of %s sessions on vmcrypt, %s of %s" % resumed_counts())
 print("on PyKMIP). PyKMIP gets shorter runs and has no Add Attribute in 0.10.")

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "src/kms/server_impl.h"
+#include "vmcrypt/base/thread_name.h"
 #include "vmcrypt/crypto/openssl.h"
 
 namespace vmcrypt::kms {
@@ -287,6 +288,7 @@ void BlockSigpipe() {
 }
 
 void KmsServer::Impl::WorkerLoop() {
+  SetCurrentThreadName("kms-worker");
   BlockSigpipe();
   while (true) {
     epoll_event ev{};
@@ -388,6 +390,7 @@ void KmsServer::Impl::Close(Connection* c, const std::string& why) {
 }
 
 void KmsServer::Impl::Housekeep() {
+  SetCurrentThreadName("kms-housekeep");
   std::unique_lock<std::mutex> lock(mu);
   while (!exit_workers) {
     changed.wait_for(lock, std::chrono::milliseconds(100));

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "src/kms/server_impl.h"
+#include "vmcrypt/base/thread_name.h"
 #include "vmcrypt/kmip/message.h"
 #include "vmcrypt/ttlv/tags.h"
 
@@ -64,6 +65,7 @@ void KmsServer::Impl::Drive(Connection* c) {
 }
 
 void KmsServer::Impl::WriteLoop() {
+  SetCurrentThreadName("kms-write");
   on_write_thread = true;
   BlockSigpipe();
   std::unique_lock<std::mutex> lock(lane_mu);

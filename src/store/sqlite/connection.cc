@@ -1,5 +1,7 @@
 #include "src/store/sqlite/connection.h"
 
+#include "src/store/sqlite/wal_vfs.h"
+
 #include <utility>
 
 namespace vmcrypt::store::sqlite {
@@ -128,7 +130,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, in
   static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)configured;
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  // Through the WAL-coalescing shim (wal_vfs.h); SQLite's default VFS if it
+  // could not be registered.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, WalCoalescingVfsName());
   DbPtr db(raw);  // sqlite3_open_v2 may return a handle even on failure
   if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "open " + path);
   sqlite3_extended_result_codes(db.get(), 1);

@@ -25,6 +25,7 @@
 #include "src/store/sqlite/read_cache.h"
 #include "src/store/sqlite/rows.h"
 #include "src/store/sqlite/schema.h"
+#include "vmcrypt/base/thread_name.h"
 #include "vmcrypt/base/unique_fd.h"
 
 namespace vmcrypt::store {
@@ -305,6 +306,7 @@ class SqliteStore final : public ObjectStore {
   }
 
   void CheckpointLoop() {
+    SetCurrentThreadName("store-ckpt");
     // Background work: behind the writer and the readers.
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
     std::unique_lock<std::mutex> lock(checkpoint_mu_);
@@ -336,6 +338,7 @@ class SqliteStore final : public ObjectStore {
   }
 
   void WriterLoop() {
+    SetCurrentThreadName("store-writer");
     // Every durable write in the process waits on this one thread: ahead of
     // the request workers when the process may raise priorities
     // (CAP_SYS_NICE), level with them otherwise.
@@ -441,6 +444,7 @@ class SqliteStore final : public ObjectStore {
   // https://sqlite.org/wal.html). Other connections may read a committed
   // write before its caller is answered.
   void SyncLoop() {
+    SetCurrentThreadName("store-sync");
     std::vector<CommittedBatch> ready;
     std::unique_lock<std::mutex> lock(sync_mu_);
     for (;;) {

@@ -395,7 +395,8 @@ TEST_F(StoreTest, CheckpointsKeepTheWalBounded) {
       for (int i = 0; i < 1500; ++i) {
         ObjectRecord r = MakeRecord("w" + std::to_string(t) + "-" + std::to_string(i), "t1",
                                     1000 + i, "name-" + std::to_string(i));
-        ASSERT_TRUE(store->Insert(r).ok());
+        const Status st = store->Insert(r);
+        ASSERT_TRUE(st.ok()) << st.ToString();
       }
     });
   }

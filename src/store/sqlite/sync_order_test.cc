@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -29,6 +31,9 @@ std::atomic<int64_t> g_last_wal_write{0};
 // Largest start ticket among the WAL flushes that have completed.
 std::atomic<int64_t> g_flushed_from{0};
 std::atomic<int64_t> g_wal_flushes{0};
+std::atomic<int64_t> g_wal_writes{0};
+// When set, the next pwrite to a WAL fails with ENOSPC (a full disk).
+std::atomic<bool> g_fail_next_wal_write{false};
 
 bool IsWal(int fd) {
   char link[64];
@@ -63,7 +68,14 @@ int Flush(int fd, int (*real)(int)) {
 
 ssize_t Write(int fd, const void* buf, size_t count, off_t offset,
               ssize_t (*real)(int, const void*, size_t, off_t)) {
-  if (IsWal(fd)) RaiseTo(g_last_wal_write, g_clock.fetch_add(1));
+  if (IsWal(fd)) {
+    if (g_fail_next_wal_write.exchange(false)) {
+      errno = ENOSPC;
+      return -1;
+    }
+    ++g_wal_writes;
+    RaiseTo(g_last_wal_write, g_clock.fetch_add(1));
+  }
   return real(fd, buf, count, offset);
 }
 
@@ -141,6 +153,57 @@ TEST_F(SyncOrderTest, ConcurrentWritesShareFlushesAndWaitForOne) {
   EXPECT_GE(stats.syncs, 1);
   EXPECT_LE(stats.syncs, stats.transactions);
   EXPECT_EQ(store->Count("t1").value(), kThreads * kPerThread);
+}
+
+// wal_vfs.h: a commit's frames reach the WAL in one write call, not two per
+// frame (a 24-byte header, then the page), and what was committed reads back.
+TEST_F(SyncOrderTest, ACommitWritesItsWalFramesInOneCall) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Insert(MakeRecord("first")).ok());  // the WAL's header is written
+  std::vector<ObjectRecord> batch;
+  for (int i = 0; i < 600; ++i) batch.push_back(MakeRecord("batch-" + std::to_string(i)));
+  const int64_t wal_size_before = std::filesystem::file_size(DbPath() + "-wal");
+  const int64_t writes_before = g_wal_writes.load();
+  ASSERT_TRUE(store->InsertAndUpdate(batch, {}).ok());
+  const int64_t calls = g_wal_writes.load() - writes_before;
+  const int64_t frames =
+      (static_cast<int64_t>(std::filesystem::file_size(DbPath() + "-wal")) - wal_size_before) /
+      (24 + 4096);
+  EXPECT_GE(frames, 20) << "the batch should span many pages";
+  EXPECT_EQ(calls, 1) << frames << " frames written in " << calls << " calls";
+  for (const ObjectRecord& r : batch) {
+    Result<ObjectRecord> got = store->Get("t1", r.uid);
+    ASSERT_TRUE(got.ok()) << r.uid << ": " << got.status().ToString();
+    EXPECT_EQ(got->wrapped_material, r.wrapped_material);
+  }
+}
+
+// A commit whose WAL write fails (here: the disk is full) fails its own
+// callers with the reason and loses nothing that was committed before; the
+// store goes on taking writes, and a reopened store has exactly the
+// committed records.
+TEST_F(SyncOrderTest, AFailedWalWriteFailsOnlyThatCommit) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Insert(MakeRecord("before")).ok());
+    g_fail_next_wal_write = true;
+    const Status failed = store->Insert(MakeRecord("lost"));
+    EXPECT_FALSE(failed.ok());
+    EXPECT_NE(failed.ToString().find("disk is full"), std::string::npos) << failed.ToString();
+    EXPECT_FALSE(g_fail_next_wal_write.load()) << "no WAL write was attempted";
+    EXPECT_EQ(store->Get("t1", "lost").status().code(), StatusCode::kNotFound);
+    ASSERT_TRUE(store->Insert(MakeRecord("after")).ok());
+    EXPECT_TRUE(store->Get("t1", "before").ok());
+    EXPECT_TRUE(store->Get("t1", "after").ok());
+  }
+  auto reopened = Open();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_TRUE(reopened->Get("t1", "before").ok());
+  EXPECT_TRUE(reopened->Get("t1", "after").ok());
+  EXPECT_EQ(reopened->Get("t1", "lost").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(reopened->Count("t1").value(), 2);
 }
 
 }  // namespace

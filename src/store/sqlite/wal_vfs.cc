@@ -1,0 +1,302 @@
+#include "src/store/sqlite/wal_vfs.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace vmcrypt::store::sqlite {
+namespace {
+
+constexpr const char* kVfsName = "vmcrypt-wal";
+// https://sqlite.org/walformat.html: a frame header is 24 bytes; bytes 4-7
+// hold, big-endian, the database size in pages after a commit, and zero in
+// every frame that does not end a transaction.
+constexpr int kFrameHeaderSize = 24;
+constexpr size_t kMaxBuffered = 4 << 20;
+
+// The shim's file: its own io_methods first (what SQLite sees), then the
+// underlying VFS's file, which lives in the same allocation just after it.
+struct ShimFile {
+  sqlite3_file base;
+  sqlite3_file* real;
+  // WAL files only: writes not yet passed on, covering [start, start + len),
+  // and the shim's own descriptor of the file, through which they go (the
+  // default VFS writes at most 128 KiB per call: os_unix.c, seekAndWriteFd).
+  int fd;
+  unsigned char* buffer;
+  size_t len;
+  size_t capacity;
+  sqlite3_int64 start;
+  bool commit_frame_next;  // the last write was a commit frame's header
+  bool unbuffered;         // no descriptor, or out of memory once: no buffering
+};
+
+sqlite3_vfs* Real(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
+ShimFile* Shim(sqlite3_file* file) { return reinterpret_cast<ShimFile*>(file); }
+sqlite3_file* RealFile(sqlite3_file* file) { return Shim(file)->real; }
+
+// Writes the buffered bytes out with pwrite(2), as few calls as the kernel
+// allows. On failure they are dropped: SQLite then rolls the transaction
+// back. The error codes are the default VFS's (SQLITE_FULL for ENOSPC).
+int Flush(ShimFile* f) {
+  size_t done = 0;
+  while (done < f->len) {
+    const ssize_t n = ::pwrite(f->fd, f->buffer + done, f->len - done,
+                               static_cast<off_t>(f->start) + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      f->len = 0;
+      return n < 0 && errno != ENOSPC ? SQLITE_IOERR_WRITE : SQLITE_FULL;
+    }
+    done += static_cast<size_t>(n);
+  }
+  f->len = 0;
+  return SQLITE_OK;
+}
+
+bool Append(ShimFile* f, const void* data, size_t n) {
+  if (f->len + n > f->capacity) {
+    const size_t want = std::max(f->len + n, f->capacity == 0 ? size_t{1} << 20 : f->capacity * 2);
+    auto* grown = static_cast<unsigned char*>(std::realloc(f->buffer, want));
+    if (grown == nullptr) return false;
+    f->buffer = grown;
+    f->capacity = want;
+  }
+  std::memcpy(f->buffer + f->len, data, n);
+  f->len += n;
+  return true;
+}
+
+// --- WAL files: buffered writes ---------------------------------------------
+
+int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+  ShimFile* f = Shim(file);
+  if (f->len > 0 && offset != f->start + static_cast<sqlite3_int64>(f->len)) {
+    if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
+  }
+  if (f->len == 0) f->start = offset;
+  if (f->unbuffered || !Append(f, data, static_cast<size_t>(amount))) {
+    f->unbuffered = true;
+    if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
+    return f->real->pMethods->xWrite(f->real, data, amount, offset);
+  }
+  const bool ends_commit = f->commit_frame_next;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  f->commit_frame_next =
+      amount == kFrameHeaderSize && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+  if (ends_commit || f->len >= kMaxBuffered) return Flush(f);
+  return SQLITE_OK;
+}
+
+int WalRead(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
+  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
+  return RealFile(file)->pMethods->xRead(RealFile(file), data, amount, offset);
+}
+
+int WalTruncate(sqlite3_file* file, sqlite3_int64 size) {
+  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
+  return RealFile(file)->pMethods->xTruncate(RealFile(file), size);
+}
+
+int WalSync(sqlite3_file* file, int flags) {
+  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
+  return RealFile(file)->pMethods->xSync(RealFile(file), flags);
+}
+
+int WalFileSize(sqlite3_file* file, sqlite3_int64* size) {
+  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
+  return RealFile(file)->pMethods->xFileSize(RealFile(file), size);
+}
+
+int WalFileControl(sqlite3_file* file, int op, void* arg) {
+  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
+  return RealFile(file)->pMethods->xFileControl(RealFile(file), op, arg);
+}
+
+int Close(sqlite3_file* file) {
+  ShimFile* f = Shim(file);
+  const int flushed = Flush(f);
+  std::free(f->buffer);
+  f->buffer = nullptr;
+  f->capacity = 0;
+  if (f->fd >= 0) ::close(f->fd);
+  f->fd = -1;
+  const int rc = f->real->pMethods->xClose(f->real);
+  return flushed != SQLITE_OK ? flushed : rc;
+}
+
+// --- Every file: the rest passes straight through ----------------------------
+
+int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
+  return RealFile(file)->pMethods->xRead(RealFile(file), data, amount, offset);
+}
+int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+  return RealFile(file)->pMethods->xWrite(RealFile(file), data, amount, offset);
+}
+int Truncate(sqlite3_file* file, sqlite3_int64 size) {
+  return RealFile(file)->pMethods->xTruncate(RealFile(file), size);
+}
+int Sync(sqlite3_file* file, int flags) {
+  return RealFile(file)->pMethods->xSync(RealFile(file), flags);
+}
+int FileSize(sqlite3_file* file, sqlite3_int64* size) {
+  return RealFile(file)->pMethods->xFileSize(RealFile(file), size);
+}
+int FileControl(sqlite3_file* file, int op, void* arg) {
+  return RealFile(file)->pMethods->xFileControl(RealFile(file), op, arg);
+}
+int Lock(sqlite3_file* file, int level) {
+  return RealFile(file)->pMethods->xLock(RealFile(file), level);
+}
+int Unlock(sqlite3_file* file, int level) {
+  return RealFile(file)->pMethods->xUnlock(RealFile(file), level);
+}
+int CheckReservedLock(sqlite3_file* file, int* out) {
+  return RealFile(file)->pMethods->xCheckReservedLock(RealFile(file), out);
+}
+int SectorSize(sqlite3_file* file) { return RealFile(file)->pMethods->xSectorSize(RealFile(file)); }
+int DeviceCharacteristics(sqlite3_file* file) {
+  return RealFile(file)->pMethods->xDeviceCharacteristics(RealFile(file));
+}
+// Version 2 and 3 methods: called only when the real file's methods have
+// that version (the shim advertises the real file's version).
+int ShmMap(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
+  return RealFile(file)->pMethods->xShmMap(RealFile(file), region, size, extend, out);
+}
+int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
+  return RealFile(file)->pMethods->xShmLock(RealFile(file), offset, n, flags);
+}
+void ShmBarrier(sqlite3_file* file) { RealFile(file)->pMethods->xShmBarrier(RealFile(file)); }
+int ShmUnmap(sqlite3_file* file, int delete_flag) {
+  return RealFile(file)->pMethods->xShmUnmap(RealFile(file), delete_flag);
+}
+int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
+  return RealFile(file)->pMethods->xFetch(RealFile(file), offset, amount, out);
+}
+int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* p) {
+  return RealFile(file)->pMethods->xUnfetch(RealFile(file), offset, p);
+}
+
+constexpr sqlite3_io_methods MethodsOfVersion(int version, bool wal) {
+  return {
+      version,
+      &Close,
+      wal ? &WalRead : &Read,
+      wal ? &WalWrite : &Write,
+      wal ? &WalTruncate : &Truncate,
+      wal ? &WalSync : &Sync,
+      wal ? &WalFileSize : &FileSize,
+      &Lock,
+      &Unlock,
+      &CheckReservedLock,
+      wal ? &WalFileControl : &FileControl,
+      &SectorSize,
+      &DeviceCharacteristics,
+      version >= 2 ? &ShmMap : nullptr,
+      version >= 2 ? &ShmLock : nullptr,
+      version >= 2 ? &ShmBarrier : nullptr,
+      version >= 2 ? &ShmUnmap : nullptr,
+      version >= 3 ? &Fetch : nullptr,
+      version >= 3 ? &Unfetch : nullptr,
+  };
+}
+
+// [wal][version - 1]
+constexpr sqlite3_io_methods kMethods[2][3] = {
+    {MethodsOfVersion(1, false), MethodsOfVersion(2, false), MethodsOfVersion(3, false)},
+    {MethodsOfVersion(1, true), MethodsOfVersion(2, true), MethodsOfVersion(3, true)},
+};
+
+size_t RealFileOffset() { return (sizeof(ShimFile) + 15) & ~size_t{15}; }
+
+int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
+  ShimFile* f = Shim(file);
+  std::memset(f, 0, sizeof(ShimFile));
+  f->fd = -1;
+  f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + RealFileOffset());
+  const int rc = Real(vfs)->xOpen(Real(vfs), name, f->real, flags, out_flags);
+  // SQLite calls xClose after a failed open only if pMethods is set; the
+  // shim's follows the real file's.
+  const sqlite3_io_methods* real = f->real->pMethods;
+  if (real == nullptr) return rc;
+  const int version = real->iVersion < 1 ? 1 : (real->iVersion > 3 ? 3 : real->iVersion);
+  const bool wal = (flags & SQLITE_OPEN_WAL) != 0;
+  f->base.pMethods = &kMethods[wal ? 1 : 0][version - 1];
+  if (wal && rc == SQLITE_OK) {
+    // The file exists now. Without a descriptor of its own the shim only
+    // passes writes on.
+    f->fd = (flags & SQLITE_OPEN_READONLY) != 0 ? -1 : ::open(name, O_WRONLY | O_CLOEXEC);
+    f->unbuffered = f->fd < 0;
+  }
+  return rc;
+}
+
+int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
+  return Real(vfs)->xDelete(Real(vfs), name, sync_dir);
+}
+int Access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
+  return Real(vfs)->xAccess(Real(vfs), name, flags, out);
+}
+int FullPathname(sqlite3_vfs* vfs, const char* name, int n, char* out) {
+  return Real(vfs)->xFullPathname(Real(vfs), name, n, out);
+}
+void* DlOpen(sqlite3_vfs* vfs, const char* name) { return Real(vfs)->xDlOpen(Real(vfs), name); }
+void DlError(sqlite3_vfs* vfs, int n, char* out) { Real(vfs)->xDlError(Real(vfs), n, out); }
+void (*DlSym(sqlite3_vfs* vfs, void* handle, const char* symbol))(void) {
+  return Real(vfs)->xDlSym(Real(vfs), handle, symbol);
+}
+void DlClose(sqlite3_vfs* vfs, void* handle) { Real(vfs)->xDlClose(Real(vfs), handle); }
+int Randomness(sqlite3_vfs* vfs, int n, char* out) {
+  return Real(vfs)->xRandomness(Real(vfs), n, out);
+}
+int Sleep(sqlite3_vfs* vfs, int micros) { return Real(vfs)->xSleep(Real(vfs), micros); }
+int CurrentTime(sqlite3_vfs* vfs, double* out) { return Real(vfs)->xCurrentTime(Real(vfs), out); }
+int GetLastError(sqlite3_vfs* vfs, int n, char* out) {
+  return Real(vfs)->xGetLastError(Real(vfs), n, out);
+}
+int CurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) {
+  return Real(vfs)->xCurrentTimeInt64(Real(vfs), out);
+}
+
+const char* Register() {
+  sqlite3_vfs* real = sqlite3_vfs_find(nullptr);
+  // Version 2 is what the shim forwards (xCurrentTimeInt64); the system-call
+  // overrides of version 3 are left to the default VFS.
+  if (real == nullptr || real->iVersion < 2) return nullptr;
+  static sqlite3_vfs shim{};
+  shim.iVersion = 2;
+  shim.szOsFile = static_cast<int>(RealFileOffset()) + real->szOsFile;
+  shim.mxPathname = real->mxPathname;
+  shim.zName = kVfsName;
+  shim.pAppData = real;
+  shim.xOpen = &Open;
+  shim.xDelete = &Delete;
+  shim.xAccess = &Access;
+  shim.xFullPathname = &FullPathname;
+  shim.xDlOpen = &DlOpen;
+  shim.xDlError = &DlError;
+  shim.xDlSym = &DlSym;
+  shim.xDlClose = &DlClose;
+  shim.xRandomness = &Randomness;
+  shim.xSleep = &Sleep;
+  shim.xCurrentTime = &CurrentTime;
+  shim.xGetLastError = &GetLastError;
+  shim.xCurrentTimeInt64 = &CurrentTimeInt64;
+  if (sqlite3_vfs_register(&shim, /*makeDflt=*/0) != SQLITE_OK) return nullptr;
+  return kVfsName;
+}
+
+}  // namespace
+
+const char* WalCoalescingVfsName() {
+  static const char* const name = Register();
+  return name;
+}
+
+}  // namespace vmcrypt::store::sqlite
