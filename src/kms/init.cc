@@ -37,7 +37,7 @@ std::string ConfigText(const InitOptions& o) {
          "io_timeout = 30\n"
          "# Connections served at once; more are refused.\n"
          "max_connections = 1024\n"
-         "# Worker threads answering requests (0 = four per core).\n"
+         "# Worker threads answering requests (0 = three per core, at least 4).\n"
          "threads = 0\n"
          "# Threads that run writing requests (Create, Register, Activate, ...)\n"
          "# and wait for their durable commit (0 = 64).\n"
