@@ -35,6 +35,9 @@ struct ShimFile {
   sqlite3_int64 start;
   bool commit_frame_next;  // the last write was a commit frame's header
   bool unbuffered;         // no descriptor, or out of memory once: no buffering
+  // The WAL of this database file while it is open, and the reverse.
+  ShimFile* wal;
+  ShimFile* db;
 };
 
 sqlite3_vfs* Real(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
@@ -122,6 +125,8 @@ int WalFileControl(sqlite3_file* file, int op, void* arg) {
 int Close(sqlite3_file* file) {
   ShimFile* f = Shim(file);
   const int flushed = Flush(f);
+  if (f->db != nullptr) f->db->wal = nullptr;
+  if (f->wal != nullptr) f->wal->db = nullptr;
   std::free(f->buffer);
   f->buffer = nullptr;
   f->capacity = 0;
@@ -172,7 +177,15 @@ int ShmMap(sqlite3_file* file, int region, int size, int extend, void volatile**
 int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   return RealFile(file)->pMethods->xShmLock(RealFile(file), offset, n, flags);
 }
-void ShmBarrier(sqlite3_file* file) { RealFile(file)->pMethods->xShmBarrier(RealFile(file)); }
+// SQLite publishes a commit in the WAL index after a memory barrier on the
+// database file (wal.c, walIndexWriteHdr). The commit frame's write has
+// normally flushed everything already (WalWrite); should a SQLite release
+// write frames differently, this still puts them in the file before any
+// other connection can look for them. Its failure cannot be reported here.
+void ShmBarrier(sqlite3_file* file) {
+  if (ShimFile* wal = Shim(file)->wal; wal != nullptr) (void)Flush(wal);
+  RealFile(file)->pMethods->xShmBarrier(RealFile(file));
+}
 int ShmUnmap(sqlite3_file* file, int delete_flag) {
   return RealFile(file)->pMethods->xShmUnmap(RealFile(file), delete_flag);
 }
@@ -213,6 +226,11 @@ constexpr sqlite3_io_methods kMethods[2][3] = {
     {MethodsOfVersion(1, true), MethodsOfVersion(2, true), MethodsOfVersion(3, true)},
 };
 
+bool IsShim(const sqlite3_file* file) {
+  const sqlite3_io_methods* m = file->pMethods;
+  return m >= &kMethods[0][0] && m <= &kMethods[1][2];
+}
+
 size_t RealFileOffset() { return (sizeof(ShimFile) + 15) & ~size_t{15}; }
 
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
@@ -233,6 +251,11 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
     // passes writes on.
     f->fd = (flags & SQLITE_OPEN_READONLY) != 0 ? -1 : ::open(name, O_WRONLY | O_CLOEXEC);
     f->unbuffered = f->fd < 0;
+    // A WAL's name, as given to xOpen, leads to its database's file.
+    if (sqlite3_file* main = sqlite3_database_file_object(name); main != nullptr && IsShim(main)) {
+      f->db = Shim(main);
+      f->db->wal = f;
+    }
   }
   return rc;
 }

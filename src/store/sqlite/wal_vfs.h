@@ -19,7 +19,9 @@ namespace vmcrypt::store::sqlite {
 // does not follow on, and whenever 4 MiB are waiting. A commit frame is
 // therefore on its way to the file before COMMIT returns, and a failed
 // write fails that COMMIT; frames still in memory belong to a transaction
-// that has not committed, which a crash loses in any case. Only the writing
+// that has not committed, which a crash loses in any case. As a second line,
+// the shim also writes them out at the memory barrier on the database file
+// that precedes publishing a commit in the WAL index. Only the writing
 // connection's own WAL handle buffers; other connections read frames only
 // up to the last commit they see in the WAL index, all of it already
 // written. Files other than WALs pass straight through.
