@@ -14,6 +14,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -447,6 +448,31 @@ TEST_F(KmsServerTest, BadInputGetsInvalidMessageAndHurtsNoOne) {
   EXPECT_LT(mid_message, std::chrono::seconds(10));
   EXPECT_GE(idle, std::chrono::milliseconds(2500));
   EXPECT_LT(idle, std::chrono::seconds(10));
+}
+
+// At shutdown the server logs how its writes shared commits and WAL flushes
+// and how many reads the row cache answered.
+TEST_F(KmsServerTest, ShutdownLogsTheStoreCounters) {
+  auto client = MakeClient(kKmip14);
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->Create(Aes256()).ok());
+  client.reset();
+  kms_.Stop();
+  const std::string log = kms_.log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m,
+                                std::regex("store: ([0-9]+) writes in ([0-9]+) commits and "
+                                           "([0-9]+) WAL flushes \\(largest commit: ([0-9]+) "
+                                           "writes\\); reads: [0-9]+ from the row cache, "
+                                           "[0-9]+ from the database")))
+      << log;
+  const int writes = std::stoi(m[1]), commits = std::stoi(m[2]), flushes = std::stoi(m[3]);
+  EXPECT_GE(writes, 3);
+  EXPECT_GE(commits, 1);
+  EXPECT_LE(commits, writes);
+  EXPECT_GE(flushes, 1);
+  EXPECT_GE(std::stoi(m[4]), 1);
+  EXPECT_LT(log.find("store: "), log.find("stopped"));
 }
 
 // Requests sent before their answers arrive (pipelined) are all answered,
