@@ -461,8 +461,9 @@ TEST_F(KmsServerTest, ShutdownLogsTheStoreCounters) {
   const std::string log = kms_.log();
   std::smatch m;
   ASSERT_TRUE(std::regex_search(log, m,
-                                std::regex("store: ([0-9]+) writes in ([0-9]+) commits and "
-                                           "([0-9]+) WAL flushes \\(largest commit: ([0-9]+) "
+                                std::regex("store: ([0-9]+) writes in ([0-9]+) commits, "
+                                           "([0-9]+) WAL flushes and [0-9]+ checkpoints "
+                                           "\\(largest commit: ([0-9]+) "
                                            "writes\\); reads: [0-9]+ from the row cache, "
                                            "[0-9]+ from the database")))
       << log;

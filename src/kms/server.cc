@@ -288,7 +288,8 @@ void KmsServer::Shutdown() {
     // many reads the row cache answered (docs/kms.md, "Key material at rest").
     const store::StoreStats st = s.store->stats();
     s.log("store: " + std::to_string(st.writes) + " writes in " + std::to_string(st.transactions) +
-          " commits and " + std::to_string(st.syncs) + " WAL flushes (largest commit: " +
+          " commits, " + std::to_string(st.syncs) + " WAL flushes and " +
+          std::to_string(st.checkpoints) + " checkpoints (largest commit: " +
           std::to_string(st.largest_batch) + " writes); reads: " + std::to_string(st.cache_hits) +
           " from the row cache, " + std::to_string(st.cache_misses) + " from the database");
   }

@@ -260,6 +260,7 @@ class SqliteStore final : public ObjectStore {
     s.transactions = transactions_.load();
     s.largest_batch = largest_batch_.load();
     s.syncs = syncs_.load();
+    s.checkpoints = checkpoints_.load();
     s.cache_hits = cache_.hits();
     s.cache_misses = cache_.misses();
     return s;
@@ -295,7 +296,17 @@ class SqliteStore final : public ObjectStore {
       // are already copied, so this is short.
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (frames >= kCheckpointFrames) {
+      // Wake the checkpointer once per kCheckpointFrames new frames, not
+      // after every commit: each pass syncs the WAL and the database, and
+      // a pass over more frames copies a page changed by many commits once.
+      // Woken after every commit, it ran passes back to back (2,071 in a
+      // 10 s Create load) and durable Creates were about 12% slower
+      // (interleaved runs, 4,310 -> 4,830/s).
       auto* store = static_cast<SqliteStore*>(self);
+      if (frames < store->wal_frames_) store->next_checkpoint_at_ = 0;  // the WAL restarted
+      store->wal_frames_ = frames;
+      if (frames < store->next_checkpoint_at_) return SQLITE_OK;
+      store->next_checkpoint_at_ = frames + kCheckpointFrames;
       {
         std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
         store->checkpoint_wanted_ = true;
@@ -319,6 +330,7 @@ class SqliteStore final : public ObjectStore {
       // the next attempt; the WAL stays correct either way.
       sqlite3_wal_checkpoint_v2(checkpoint_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                 nullptr);
+      ++checkpoints_;
       lock.lock();
     }
   }
@@ -530,6 +542,10 @@ class SqliteStore final : public ObjectStore {
   ReaderPool readers_;
   sqlite::ReadCache cache_;
 
+  // OnCommit's view of the WAL (writer thread only): its length after the
+  // last commit, and the length at which the checkpointer is woken next.
+  int wal_frames_ = 0;
+  int next_checkpoint_at_ = 0;
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
@@ -566,6 +582,7 @@ class SqliteStore final : public ObjectStore {
   std::atomic<int64_t> transactions_{0};
   std::atomic<int64_t> largest_batch_{0};
   std::atomic<int64_t> syncs_{0};
+  std::atomic<int64_t> checkpoints_{0};
   std::thread writer_;  // last: started after every other member exists
 };
 
