@@ -404,7 +404,7 @@ TEST_F(StoreTest, CheckpointsKeepTheWalBounded) {
   const auto wal = std::filesystem::file_size(DbPath() + "-wal");
   // 12,000 objects: well over 100 MiB of WAL frames written in all.
   EXPECT_LT(wal, 48u << 20) << "the WAL was never checkpointed";
-  // The checkpointer runs about once per 2,000 new WAL frames, not after
+  // The checkpointer runs about once per 500 new WAL frames, not after
   // every commit.
   const StoreStats stats = store->stats();
   EXPECT_GE(stats.checkpoints, 1);

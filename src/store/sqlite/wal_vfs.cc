@@ -246,6 +246,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   const int version = real->iVersion < 1 ? 1 : (real->iVersion > 3 ? 3 : real->iVersion);
   const bool wal = (flags & SQLITE_OPEN_WAL) != 0;
   f->base.pMethods = &kMethods[wal ? 1 : 0][version - 1];
+  f->unbuffered = true;
   if (wal && rc == SQLITE_OK) {
     // The file exists now. Without a descriptor of its own the shim only
     // passes writes on.
