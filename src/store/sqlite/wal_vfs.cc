@@ -138,45 +138,17 @@ int Close(sqlite3_file* file) {
 
 // --- Every file: the rest passes straight through ----------------------------
 
-int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-  return RealFile(file)->pMethods->xRead(RealFile(file), data, amount, offset);
-}
-int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
-  return RealFile(file)->pMethods->xWrite(RealFile(file), data, amount, offset);
-}
-int Truncate(sqlite3_file* file, sqlite3_int64 size) {
-  return RealFile(file)->pMethods->xTruncate(RealFile(file), size);
-}
-int Sync(sqlite3_file* file, int flags) {
-  return RealFile(file)->pMethods->xSync(RealFile(file), flags);
-}
-int FileSize(sqlite3_file* file, sqlite3_int64* size) {
-  return RealFile(file)->pMethods->xFileSize(RealFile(file), size);
-}
-int FileControl(sqlite3_file* file, int op, void* arg) {
-  return RealFile(file)->pMethods->xFileControl(RealFile(file), op, arg);
-}
-int Lock(sqlite3_file* file, int level) {
-  return RealFile(file)->pMethods->xLock(RealFile(file), level);
-}
-int Unlock(sqlite3_file* file, int level) {
-  return RealFile(file)->pMethods->xUnlock(RealFile(file), level);
-}
-int CheckReservedLock(sqlite3_file* file, int* out) {
-  return RealFile(file)->pMethods->xCheckReservedLock(RealFile(file), out);
-}
-int SectorSize(sqlite3_file* file) { return RealFile(file)->pMethods->xSectorSize(RealFile(file)); }
-int DeviceCharacteristics(sqlite3_file* file) {
-  return RealFile(file)->pMethods->xDeviceCharacteristics(RealFile(file));
-}
-// Version 2 and 3 methods: called only when the real file's methods have
-// that version (the shim advertises the real file's version).
-int ShmMap(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
-  return RealFile(file)->pMethods->xShmMap(RealFile(file), region, size, extend, out);
-}
-int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
-  return RealFile(file)->pMethods->xShmLock(RealFile(file), offset, n, flags);
-}
+// Forward<&sqlite3_io_methods::xName>::Call passes the call on to the real
+// file's xName.
+template <auto Method>
+struct Forward;
+template <typename R, typename... Args, R (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...)>
+struct Forward<Method> {
+  static R Call(sqlite3_file* file, Args... args) {
+    return (RealFile(file)->pMethods->*Method)(RealFile(file), args...);
+  }
+};
+
 // SQLite publishes a commit in the WAL index after a memory barrier on the
 // database file (wal.c, walIndexWriteHdr). The commit frame's write has
 // normally flushed everything already (WalWrite); should a SQLite release
@@ -186,37 +158,31 @@ void ShmBarrier(sqlite3_file* file) {
   if (ShimFile* wal = Shim(file)->wal; wal != nullptr) (void)Flush(wal);
   RealFile(file)->pMethods->xShmBarrier(RealFile(file));
 }
-int ShmUnmap(sqlite3_file* file, int delete_flag) {
-  return RealFile(file)->pMethods->xShmUnmap(RealFile(file), delete_flag);
-}
-int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
-  return RealFile(file)->pMethods->xFetch(RealFile(file), offset, amount, out);
-}
-int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* p) {
-  return RealFile(file)->pMethods->xUnfetch(RealFile(file), offset, p);
-}
 
+// Version 2 and 3 methods are set only when the real file's methods have
+// that version (the shim advertises the real file's version).
 constexpr sqlite3_io_methods MethodsOfVersion(int version, bool wal) {
+  using M = sqlite3_io_methods;
   return {
       version,
       &Close,
-      wal ? &WalRead : &Read,
-      wal ? &WalWrite : &Write,
-      wal ? &WalTruncate : &Truncate,
-      wal ? &WalSync : &Sync,
-      wal ? &WalFileSize : &FileSize,
-      &Lock,
-      &Unlock,
-      &CheckReservedLock,
-      wal ? &WalFileControl : &FileControl,
-      &SectorSize,
-      &DeviceCharacteristics,
-      version >= 2 ? &ShmMap : nullptr,
-      version >= 2 ? &ShmLock : nullptr,
+      wal ? &WalRead : &Forward<&M::xRead>::Call,
+      wal ? &WalWrite : &Forward<&M::xWrite>::Call,
+      wal ? &WalTruncate : &Forward<&M::xTruncate>::Call,
+      wal ? &WalSync : &Forward<&M::xSync>::Call,
+      wal ? &WalFileSize : &Forward<&M::xFileSize>::Call,
+      &Forward<&M::xLock>::Call,
+      &Forward<&M::xUnlock>::Call,
+      &Forward<&M::xCheckReservedLock>::Call,
+      wal ? &WalFileControl : &Forward<&M::xFileControl>::Call,
+      &Forward<&M::xSectorSize>::Call,
+      &Forward<&M::xDeviceCharacteristics>::Call,
+      version >= 2 ? &Forward<&M::xShmMap>::Call : nullptr,
+      version >= 2 ? &Forward<&M::xShmLock>::Call : nullptr,
       version >= 2 ? &ShmBarrier : nullptr,
-      version >= 2 ? &ShmUnmap : nullptr,
-      version >= 3 ? &Fetch : nullptr,
-      version >= 3 ? &Unfetch : nullptr,
+      version >= 2 ? &Forward<&M::xShmUnmap>::Call : nullptr,
+      version >= 3 ? &Forward<&M::xFetch>::Call : nullptr,
+      version >= 3 ? &Forward<&M::xUnfetch>::Call : nullptr,
   };
 }
 
@@ -261,32 +227,14 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   return rc;
 }
 
-int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
-  return Real(vfs)->xDelete(Real(vfs), name, sync_dir);
-}
-int Access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
-  return Real(vfs)->xAccess(Real(vfs), name, flags, out);
-}
-int FullPathname(sqlite3_vfs* vfs, const char* name, int n, char* out) {
-  return Real(vfs)->xFullPathname(Real(vfs), name, n, out);
-}
-void* DlOpen(sqlite3_vfs* vfs, const char* name) { return Real(vfs)->xDlOpen(Real(vfs), name); }
-void DlError(sqlite3_vfs* vfs, int n, char* out) { Real(vfs)->xDlError(Real(vfs), n, out); }
-void (*DlSym(sqlite3_vfs* vfs, void* handle, const char* symbol))(void) {
-  return Real(vfs)->xDlSym(Real(vfs), handle, symbol);
-}
-void DlClose(sqlite3_vfs* vfs, void* handle) { Real(vfs)->xDlClose(Real(vfs), handle); }
-int Randomness(sqlite3_vfs* vfs, int n, char* out) {
-  return Real(vfs)->xRandomness(Real(vfs), n, out);
-}
-int Sleep(sqlite3_vfs* vfs, int micros) { return Real(vfs)->xSleep(Real(vfs), micros); }
-int CurrentTime(sqlite3_vfs* vfs, double* out) { return Real(vfs)->xCurrentTime(Real(vfs), out); }
-int GetLastError(sqlite3_vfs* vfs, int n, char* out) {
-  return Real(vfs)->xGetLastError(Real(vfs), n, out);
-}
-int CurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) {
-  return Real(vfs)->xCurrentTimeInt64(Real(vfs), out);
-}
+// ForwardVfs<&sqlite3_vfs::xName>::Call passes the call on to the default
+// VFS's xName.
+template <auto Method>
+struct ForwardVfs;
+template <typename R, typename... Args, R (*sqlite3_vfs::*Method)(sqlite3_vfs*, Args...)>
+struct ForwardVfs<Method> {
+  static R Call(sqlite3_vfs* vfs, Args... args) { return (Real(vfs)->*Method)(Real(vfs), args...); }
+};
 
 const char* Register() {
   sqlite3_vfs* real = sqlite3_vfs_find(nullptr);
@@ -300,18 +248,19 @@ const char* Register() {
   shim.zName = kVfsName;
   shim.pAppData = real;
   shim.xOpen = &Open;
-  shim.xDelete = &Delete;
-  shim.xAccess = &Access;
-  shim.xFullPathname = &FullPathname;
-  shim.xDlOpen = &DlOpen;
-  shim.xDlError = &DlError;
-  shim.xDlSym = &DlSym;
-  shim.xDlClose = &DlClose;
-  shim.xRandomness = &Randomness;
-  shim.xSleep = &Sleep;
-  shim.xCurrentTime = &CurrentTime;
-  shim.xGetLastError = &GetLastError;
-  shim.xCurrentTimeInt64 = &CurrentTimeInt64;
+  using V = sqlite3_vfs;
+  shim.xDelete = &ForwardVfs<&V::xDelete>::Call;
+  shim.xAccess = &ForwardVfs<&V::xAccess>::Call;
+  shim.xFullPathname = &ForwardVfs<&V::xFullPathname>::Call;
+  shim.xDlOpen = &ForwardVfs<&V::xDlOpen>::Call;
+  shim.xDlError = &ForwardVfs<&V::xDlError>::Call;
+  shim.xDlSym = &ForwardVfs<&V::xDlSym>::Call;
+  shim.xDlClose = &ForwardVfs<&V::xDlClose>::Call;
+  shim.xRandomness = &ForwardVfs<&V::xRandomness>::Call;
+  shim.xSleep = &ForwardVfs<&V::xSleep>::Call;
+  shim.xCurrentTime = &ForwardVfs<&V::xCurrentTime>::Call;
+  shim.xGetLastError = &ForwardVfs<&V::xGetLastError>::Call;
+  shim.xCurrentTimeInt64 = &ForwardVfs<&V::xCurrentTimeInt64>::Call;
   if (sqlite3_vfs_register(&shim, /*makeDflt=*/0) != SQLITE_OK) return nullptr;
   return kVfsName;
 }
