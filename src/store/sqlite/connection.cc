@@ -1,8 +1,8 @@
 #include "src/store/sqlite/connection.h"
 
-#include "src/store/sqlite/wal_vfs.h"
-
 #include <utility>
+
+#include "src/store/sqlite/wal_vfs.h"
 
 namespace vmcrypt::store::sqlite {
 
