@@ -375,6 +375,9 @@ TEST_F(SqliteStoreTest, RejectsBadPathsAndOptions) {
   SqliteOptions bad;
   bad.max_batch = 0;
   EXPECT_EQ(OpenSqliteStore(DbPath(), bad).status().code(), StatusCode::kInvalidArgument);
+  SqliteOptions no_wal;
+  no_wal.max_wal_frames = 0;
+  EXPECT_EQ(OpenSqliteStore(DbPath(), no_wal).status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(OpenSqliteStore((dir_.path() / "no" / "such" / "dir.db").string()).ok());
 }
 
@@ -388,7 +391,9 @@ namespace {
 // stream of commits the WAL is still copied back and reused, so it stays
 // bounded instead of growing with every write.
 TEST_F(StoreTest, CheckpointsKeepTheWalBounded) {
-  auto store = Open();
+  SqliteOptions options;
+  options.max_wal_frames = 10000;  // about 40 MiB
+  auto store = Open(options);
   std::vector<std::thread> writers;
   for (int t = 0; t < 8; ++t) {
     writers.emplace_back([&, t] {
