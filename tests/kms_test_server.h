@@ -5,13 +5,13 @@
 #define VMCRYPT_TESTS_KMS_TEST_SERVER_H_
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/kmip/client.h"
 #include "vmcrypt/kms/audit.h"
 #include "vmcrypt/kms/engine.h"
@@ -24,17 +24,10 @@ namespace vmcrypt::kms::test_support {
 
 class TestKms {
  public:
-  // `tag` names the folder; idle and I/O timeouts are 3 s.
-  explicit TestKms(const std::string& tag) {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vmcrypt-" + tag + "-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-  }
-  ~TestKms() {
-    Stop();
-    std::filesystem::remove_all(dir_);
-  }
+  // `tag` names the folder (test::TestDir: empty now, removed after the
+  // server stops); idle and I/O timeouts are 3 s.
+  explicit TestKms(const std::string& tag) : tmp_(tag), dir_(tmp_.path()) {}
+  ~TestKms() { Stop(); }
 
   // Initializes the folder and starts serving. Use with ASSERT_NO_FATAL_FAILURE.
   void Start() {
@@ -112,6 +105,7 @@ class TestKms {
   }
 
  private:
+  test::TestDir tmp_;
   std::filesystem::path dir_;
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<SoftwareRootKey> root_key_;
