@@ -76,6 +76,17 @@ bool Append(ShimFile* f, const void* data, size_t n) {
   return true;
 }
 
+// Forward<&sqlite3_io_methods::xName>::Call passes the call on to the real
+// file's xName.
+template <auto Method>
+struct Forward;
+template <typename R, typename... Args, R (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...)>
+struct Forward<Method> {
+  static R Call(sqlite3_file* file, Args... args) {
+    return (RealFile(file)->pMethods->*Method)(RealFile(file), args...);
+  }
+};
+
 // --- WAL files: buffered writes ---------------------------------------------
 
 int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
@@ -97,30 +108,18 @@ int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 off
   return SQLITE_OK;
 }
 
-int WalRead(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
-  return RealFile(file)->pMethods->xRead(RealFile(file), data, amount, offset);
-}
-
-int WalTruncate(sqlite3_file* file, sqlite3_int64 size) {
-  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
-  return RealFile(file)->pMethods->xTruncate(RealFile(file), size);
-}
-
-int WalSync(sqlite3_file* file, int flags) {
-  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
-  return RealFile(file)->pMethods->xSync(RealFile(file), flags);
-}
-
-int WalFileSize(sqlite3_file* file, sqlite3_int64* size) {
-  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
-  return RealFile(file)->pMethods->xFileSize(RealFile(file), size);
-}
-
-int WalFileControl(sqlite3_file* file, int op, void* arg) {
-  if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
-  return RealFile(file)->pMethods->xFileControl(RealFile(file), op, arg);
-}
+// WAL files: FlushFirst<&sqlite3_io_methods::xName>::Call writes out what is
+// buffered, then passes the call on (a read, sync, size query, truncation
+// or file control sees every write made before it).
+template <auto Method>
+struct FlushFirst;
+template <typename... Args, int (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...)>
+struct FlushFirst<Method> {
+  static int Call(sqlite3_file* file, Args... args) {
+    if (const int rc = Flush(Shim(file)); rc != SQLITE_OK) return rc;
+    return Forward<Method>::Call(file, args...);
+  }
+};
 
 int Close(sqlite3_file* file) {
   ShimFile* f = Shim(file);
@@ -137,17 +136,6 @@ int Close(sqlite3_file* file) {
 }
 
 // --- Every file: the rest passes straight through ----------------------------
-
-// Forward<&sqlite3_io_methods::xName>::Call passes the call on to the real
-// file's xName.
-template <auto Method>
-struct Forward;
-template <typename R, typename... Args, R (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...)>
-struct Forward<Method> {
-  static R Call(sqlite3_file* file, Args... args) {
-    return (RealFile(file)->pMethods->*Method)(RealFile(file), args...);
-  }
-};
 
 // SQLite publishes a commit in the WAL index after a memory barrier on the
 // database file (wal.c, walIndexWriteHdr). The commit frame's write has
@@ -166,15 +154,15 @@ constexpr sqlite3_io_methods MethodsOfVersion(int version, bool wal) {
   return {
       version,
       &Close,
-      wal ? &WalRead : &Forward<&M::xRead>::Call,
+      wal ? &FlushFirst<&M::xRead>::Call : &Forward<&M::xRead>::Call,
       wal ? &WalWrite : &Forward<&M::xWrite>::Call,
-      wal ? &WalTruncate : &Forward<&M::xTruncate>::Call,
-      wal ? &WalSync : &Forward<&M::xSync>::Call,
-      wal ? &WalFileSize : &Forward<&M::xFileSize>::Call,
+      wal ? &FlushFirst<&M::xTruncate>::Call : &Forward<&M::xTruncate>::Call,
+      wal ? &FlushFirst<&M::xSync>::Call : &Forward<&M::xSync>::Call,
+      wal ? &FlushFirst<&M::xFileSize>::Call : &Forward<&M::xFileSize>::Call,
       &Forward<&M::xLock>::Call,
       &Forward<&M::xUnlock>::Call,
       &Forward<&M::xCheckReservedLock>::Call,
-      wal ? &WalFileControl : &Forward<&M::xFileControl>::Call,
+      wal ? &FlushFirst<&M::xFileControl>::Call : &Forward<&M::xFileControl>::Call,
       &Forward<&M::xSectorSize>::Call,
       &Forward<&M::xDeviceCharacteristics>::Call,
       version >= 2 ? &Forward<&M::xShmMap>::Call : nullptr,
