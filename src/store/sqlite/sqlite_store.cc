@@ -3,8 +3,6 @@
 #include "vmcrypt/store/sqlite_store.h"
 
 #include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +24,7 @@
 #include "src/store/sqlite/rows.h"
 #include "src/store/sqlite/schema.h"
 #include "vmcrypt/base/thread_name.h"
+#include "vmcrypt/base/thread_priority.h"
 #include "vmcrypt/base/unique_fd.h"
 
 namespace vmcrypt::store {
@@ -285,6 +284,10 @@ class SqliteStore final : public ObjectStore {
     return record;
   }
 
+  // The nice value of the writer and syncer threads, which every durable
+  // write waits for.
+  static constexpr int kDurablePathNice = -10;
+
   static constexpr int kCheckpointFrames = 2000;     // about 8 MiB of WAL
   static constexpr int kCheckpointStepFrames = 500;  // about 2 MiB
 
@@ -323,7 +326,7 @@ class SqliteStore final : public ObjectStore {
   void CheckpointLoop() {
     SetCurrentThreadName("store-ckpt");
     // Background work: behind the writer and the readers.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+    SetCurrentThreadNice(5);
     std::unique_lock<std::mutex> lock(checkpoint_mu_);
     while (true) {
       checkpoint_cv_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });
@@ -358,7 +361,7 @@ class SqliteStore final : public ObjectStore {
     // Every durable write in the process waits on this one thread: ahead of
     // the request workers when the process may raise priorities
     // (CAP_SYS_NICE), level with them otherwise.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
+    SetCurrentThreadNice(kDurablePathNice);
     std::vector<std::shared_ptr<PendingWrite>> arrived;
     for (;;) {
       bool stopping;
@@ -461,6 +464,12 @@ class SqliteStore final : public ObjectStore {
   // write before its caller is answered.
   void SyncLoop() {
     SetCurrentThreadName("store-sync");
+    // On the durable path too, with the writer. At the request threads'
+    // level it waited behind them for a CPU each time the writer handed it
+    // a commit: under a 16-connection Create load on 2 cores the flush
+    // began 250 us after the commit, 100 us at nice -10, and Creates/s went
+    // 4,925 -> 5,287 on average in 4 interleaved pairs of runs.
+    SetCurrentThreadNice(kDurablePathNice);
     std::vector<CommittedBatch> ready;
     std::unique_lock<std::mutex> lock(sync_mu_);
     for (;;) {

@@ -2,9 +2,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "src/store/sqlite/test_util.h"
+#include "vmcrypt/base/thread_priority.h"
 #include "vmcrypt/store/object_store.h"
 #include "vmcrypt/store/sqlite_store.h"
 
@@ -379,6 +387,44 @@ TEST_F(SqliteStoreTest, RejectsBadPathsAndOptions) {
   no_wal.max_wal_frames = 0;
   EXPECT_EQ(OpenSqliteStore(DbPath(), no_wal).status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(OpenSqliteStore((dir_.path() / "no" / "such" / "dir.db").string()).ok());
+}
+
+// The nice value of each of this process's threads named `name`.
+std::vector<int> NiceOfThreads(const std::string& name) {
+  std::vector<int> nice;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    std::getline(comm, line);
+    if (line != name) continue;
+    errno = 0;
+    const int value = getpriority(PRIO_PROCESS, std::stoi(task.path().filename().string()));
+    if (errno == 0) nice.push_back(value);
+  }
+  return nice;
+}
+
+// Every durable write waits for the writer (its commit) and the syncer (the
+// WAL flush): both run ahead of the request threads when the process may
+// raise priorities, and the checkpointer behind them.
+TEST_F(SqliteStoreTest, ThreadsOnTheDurablePathRunAheadOfTheRest) {
+  const int process_nice = getpriority(PRIO_PROCESS, 0);
+  bool may_raise = false;
+  std::thread([&] { may_raise = SetCurrentThreadNice(process_nice - 1); }).join();
+  const int durable = may_raise ? -10 : process_nice;
+  const int background = may_raise ? 5 : std::max(5, process_nice);
+
+  auto store = Open();
+  ASSERT_TRUE(store->Insert(MakeRecord("uid-1")).ok());  // the writer and syncer ran
+  const std::vector<int> want_durable{durable};
+  const std::vector<int> want_background{background};
+  // The checkpointer sets its own on its way in: wait for it.
+  for (int i = 0; i < 500 && NiceOfThreads("store-ckpt") != want_background; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(NiceOfThreads("store-writer"), want_durable);
+  EXPECT_EQ(NiceOfThreads("store-sync"), want_durable);
+  EXPECT_EQ(NiceOfThreads("store-ckpt"), want_background);
 }
 
 }  // namespace
