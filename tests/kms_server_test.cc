@@ -275,6 +275,65 @@ TEST_F(KmsServerTest, RefusesUnknownCertificatesAndKeepsServing) {
   EXPECT_FALSE(removed->DiscoverVersions().ok());
 }
 
+// Our client presents its certificate file as it is: the leaf alone, not a
+// chain that OpenSSL would build from the CA file meant for checking the
+// server (which every server would then parse, for nothing, in each full
+// handshake). A file that holds the leaf and an intermediate sends both.
+TEST_F(KmsServerTest, OurClientPresentsItsCertificateFileAsItIs) {
+  // A TLS server of the test's own that counts the certificates it receives.
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        SSL_CTX_free);
+  ASSERT_EQ(SSL_CTX_use_certificate_chain_file(ctx.get(), P("server.crt").c_str()), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey_file(ctx.get(), P("server.key").c_str(), SSL_FILETYPE_PEM), 1);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  static std::atomic<int> received{-1};
+  SSL_CTX_set_cert_verify_callback(
+      ctx.get(),
+      [](X509_STORE_CTX* store, void*) {
+        received = sk_X509_num(X509_STORE_CTX_get0_untrusted(store));
+        return 1;
+      },
+      nullptr);
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+
+  std::ofstream(P("clients/admin-chain.crt"))
+      << *ReadFileToString(P("clients/admin.crt")) << *ReadFileToString(P("ca.crt"));
+  for (const auto& [cert_file, certificates] :
+       {std::pair<std::string, int>{"clients/admin.crt", 1}, {"clients/admin-chain.crt", 2}}) {
+    ClientOptions o;
+    o.host = "127.0.0.1";
+    o.port = ntohs(addr.sin_port);
+    o.ca_file = P("ca.crt");
+    o.cert_file = P(cert_file);
+    o.key_file = P("clients/admin.key");
+    o.io_timeout = std::chrono::seconds(10);
+    auto client = Client::Create(o);
+    ASSERT_TRUE(client.ok()) << client.status().ToString();
+    received = -1;
+    std::thread server([&] {
+      const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      SSL* ssl = SSL_new(ctx.get());
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) SSL_shutdown(ssl);
+      SSL_free(ssl);
+      close(fd);
+    });
+    auto socket = (*client)->OpenSocket();
+    EXPECT_TRUE(socket.ok()) << socket.status().ToString();
+    server.join();
+    EXPECT_EQ(received, certificates) << cert_file;
+  }
+  close(listener);
+}
+
 // A resumed TLS session skips the certificate exchange, so the server must
 // identify its client again: the tenant stays the client's own, the audit
 // names it, and a client removed since is refused and must run a full
