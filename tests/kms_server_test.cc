@@ -85,6 +85,12 @@ CreateRequest Aes256(const std::string& name = "") {
   return r;
 }
 
+GetRequest GetOf(const std::string& uid) {
+  GetRequest get;
+  get.uid = uid;
+  return get;
+}
+
 int64_t StateOf(Client& c, const std::string& uid) {
   auto a = c.GetAttributes({uid, {"State"}});
   if (!a.ok() || a->attributes.empty()) return -1;
@@ -812,7 +818,7 @@ TEST_F(KmsServerTest, ReKeyMakesALinkedReplacement) {
     auto made = client->Create(create);
     ASSERT_TRUE(made.ok()) << made.status().ToString();
     ASSERT_TRUE(client->Activate(made->uid).ok());
-    auto old_key = client->Get({made->uid});
+    auto old_key = client->Get(GetOf(made->uid));
     ASSERT_TRUE(old_key.ok());
 
     ReKeyRequest rekey;
@@ -829,7 +835,7 @@ TEST_F(KmsServerTest, ReKeyMakesALinkedReplacement) {
     ASSERT_NE(new_uid, made->uid);
 
     // A fresh key of the same algorithm and length.
-    auto new_key = client->Get({new_uid});
+    auto new_key = client->Get(GetOf(new_uid));
     ASSERT_TRUE(new_key.ok()) << new_key.status().ToString();
     EXPECT_EQ(new_key->object.key_block->key_material.size(), 32u);
     EXPECT_FALSE(
@@ -882,13 +888,13 @@ TEST_F(KmsServerTest, GetWrapsKeysWithAnotherKey) {
   auto kek = client->Create(kek_req);
   ASSERT_TRUE(kek.ok());
   ASSERT_TRUE(client->Activate(kek->uid).ok());
-  auto kek_bytes = client->Get({kek->uid});
+  auto kek_bytes = client->Get(GetOf(kek->uid));
   ASSERT_TRUE(kek_bytes.ok());
   const SecretBytes& kek_key = kek_bytes->object.key_block->key_material;
 
   auto target = client->Create(Aes256("wrapped-key"));
   ASSERT_TRUE(target.ok());
-  auto plain = client->Get({target->uid});
+  auto plain = client->Get(GetOf(target->uid));
   ASSERT_TRUE(plain.ok());
   const SecretBytes& key = plain->object.key_block->key_material;
 
@@ -904,7 +910,7 @@ TEST_F(KmsServerTest, GetWrapsKeysWithAnotherKey) {
     return ttlv::Item::Structure(0x420047, std::move(s));
   };
   // NIST key wrap of the TTLV Key Value (the defaults).
-  GetRequest get{target->uid};
+  GetRequest get = GetOf(target->uid);
   get.key_wrapping_specification = spec(kek->uid, std::nullopt, std::nullopt);
   auto wrapped = client->Get(get);
   ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
@@ -932,7 +938,7 @@ TEST_F(KmsServerTest, GetWrapsKeysWithAnotherKey) {
   AddAttributeRequest sensitive{target->uid, Attribute::Boolean("Sensitive", true)};
   auto modified = client->Call(Operation::kModifyAttribute, *sensitive.Encode(kKmip14));
   ASSERT_TRUE(modified.ok()) << modified.status().ToString();
-  EXPECT_FALSE(client->Get({target->uid}).ok());
+  EXPECT_FALSE(client->Get(GetOf(target->uid)).ok());
   get.key_wrapping_specification = spec(kek->uid, std::nullopt, std::nullopt);
   EXPECT_TRUE(client->Get(get).ok());
 
