@@ -252,6 +252,10 @@ KmsServer::KmsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KmsServer::~KmsServer() { Shutdown(); }
 uint16_t KmsServer::port() const { return impl_->port; }
 
+ServerStats KmsServer::stats() const {
+  return {impl_->write_handoffs.load(), impl_->taken_after_write.load()};
+}
+
 void KmsServer::Shutdown() {
   Impl& s = *impl_;
   {
@@ -293,6 +297,10 @@ void KmsServer::Shutdown() {
           std::to_string(st.largest_batch) + " writes); reads: " + std::to_string(st.cache_hits) +
           " from the row cache, " + std::to_string(st.cache_misses) + " from the database");
   }
+  s.log("write threads: " + std::to_string(s.write_handoffs.load()) +
+        " writing requests handed over by the workers, " +
+        std::to_string(s.taken_after_write.load()) +
+        " requests taken from their connection right after a write");
   s.log("stopped");
 }
 

@@ -3,6 +3,7 @@
 // the socket would block, then re-arm.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -20,6 +21,16 @@ namespace {
 thread_local bool on_write_thread = false;
 
 constexpr size_t kReadChunk = 16 * 1024;
+
+// How long a write thread that has answered a write waits for the same
+// connection's next request before handing the connection back to epoll.
+// A client that writes in a loop (a preload, a burst of Creates, vCenter
+// tagging a new key) sends again within a round trip; taken here, that
+// request skips a worker's wake-up and the hand-off to the write lane. In
+// a 16-connection Create load on 2 cores, 5 interleaved pairs of 10 s runs
+// went from 5,223 to 5,724 Creates/s on average with 2 ms (1 ms did as
+// well in 2 pairs); a mixed load with 10% writes moved by about -1%.
+constexpr int kWriteLingerMs = 1;
 
 int64_t WallSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -78,6 +89,22 @@ void KmsServer::Impl::WriteLoop() {
     Pump(c);  // answers the writing request, then goes on like a worker
     lock.lock();
   }
+}
+
+bool KmsServer::Impl::AwaitNextRequest(Connection* c) {
+  if (!c->last_request_wrote || c->expired || stopping) return false;
+  c->last_request_wrote = false;  // a read that follows goes back to epoll
+  // Between requests as far as the housekeeper is concerned: the drain on
+  // Shutdown() ends the wait (the socket reads EOF).
+  c->between_requests = true;
+  c->deadline_ns = SteadyNanos(SteadyClock::now() + options.idle_timeout);
+  pollfd p{c->fd, POLLIN, 0};
+  const int ready = poll(&p, 1, kWriteLingerMs);
+  c->deadline_ns = 0;
+  c->between_requests = false;
+  if (ready <= 0) return false;
+  ++taken_after_write;
+  return true;
 }
 
 void KmsServer::Impl::Rearm(Connection* c, uint32_t events, SteadyClock::time_point deadline,
@@ -191,8 +218,10 @@ KmsServer::Impl::Answer KmsServer::Impl::AnswerOne(Connection* c) {
       lane.push_back(c);
     }
     lane_cv.notify_one();
+    ++write_handoffs;
     return Answer::kHandedOff;
   } else {
+    c->last_request_wrote = on_write_thread && Engine::Writes(*request);
     std::vector<OperationRecord> records;
     ttlv::Item response = engine->Process(c->hs.identity, *request, &records);
     if (audit != nullptr) audit->Record(WallSeconds(), c->hs.identity, c->peer, records);
@@ -236,8 +265,11 @@ void KmsServer::Impl::Pump(Connection* c) {
     // epoll instead of a read(2) that would only say EAGAIN. Records that
     // OpenSSL's read-ahead already took in are read now, as epoll cannot
     // see them; bytes that did reach the socket make the re-armed epoll
-    // report the connection at once (level-triggered).
-    if (answered && c->buffered() == 0 && SSL_has_pending(c->ssl.get()) == 0) {
+    // report the connection at once (level-triggered). After a write, a
+    // write thread first waits a moment for the next request itself
+    // (AwaitNextRequest).
+    if (answered && c->buffered() == 0 && SSL_has_pending(c->ssl.get()) == 0 &&
+        !AwaitNextRequest(c)) {
       Rearm(c, EPOLLIN, SteadyClock::now() + options.idle_timeout, true);
       return;
     }

@@ -59,6 +59,8 @@ struct Connection {
   std::string peer;  // "host:port"
   Handshake hs;
   bool handshaken = false;
+  // The last request answered changed the store (set on write threads).
+  bool last_request_wrote = false;
   // Bytes received and not yet consumed: in[in_start, in.size()).
   ttlv::Bytes in;
   size_t in_start = 0;
@@ -97,6 +99,8 @@ struct KmsServer::Impl {
   std::deque<Connection*> lane;  // guarded by lane_mu
   bool lane_exit = false;        // guarded by lane_mu
   std::vector<std::thread> write_threads;
+  std::atomic<int64_t> write_handoffs{0};
+  std::atomic<int64_t> taken_after_write{0};
 
   std::atomic<bool> stopping{false};      // no new connections; drain
   std::atomic<bool> exit_workers{false};  // every connection is gone
@@ -134,6 +138,10 @@ struct KmsServer::Impl {
   // thread, so `c` went to the write lane untouched and belongs to it now.
   enum class Answer { kNothing, kAnswered, kHandedOff };
   Answer AnswerOne(Connection* c);
+  // On a write thread, after answering a write: waits up to kWriteLinger
+  // for the connection's next request. True when it has arrived (read it
+  // here); false when `c` should go back to epoll.
+  bool AwaitNextRequest(Connection* c);
   // Waits for `events` on `c` until `deadline`.
   void Rearm(Connection* c, uint32_t events, SteadyClock::time_point deadline,
              bool between_requests);

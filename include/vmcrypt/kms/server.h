@@ -41,9 +41,18 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{120};
   std::chrono::seconds io_timeout{30};
   int max_connections = 1024;
-  int threads = 0;  // worker threads; 0 = four per core (at least 4)
+  int threads = 0;  // worker threads; 0 = three per core (at least 4)
   // Threads that run writing requests and wait for their commit; 0 = 64.
   int write_threads = 0;
+};
+
+// How requests moved between the server's threads (see KmsServer::stats).
+struct ServerStats {
+  // Writing requests a worker handed to the write threads.
+  int64_t write_handoffs = 0;
+  // Requests that arrived while a write thread, having answered a write,
+  // waited a moment for the same connection's next one (and took it).
+  int64_t taken_after_write = 0;
 };
 
 class KmsServer {
@@ -58,6 +67,7 @@ class KmsServer {
   ~KmsServer();
 
   uint16_t port() const;
+  ServerStats stats() const;
   // Stops accepting, waits for in-flight requests, joins all threads.
   // Idempotent.
   void Shutdown();
