@@ -23,10 +23,11 @@ struct StoreStats {
   int64_t writes = 0;        // write requests completed (OK or not)
   int64_t transactions = 0;  // write transactions committed or attempted
   int64_t largest_batch = 0;
-  int64_t syncs = 0;         // flushes of the write-ahead log (SQLite store)
-  int64_t checkpoints = 0;   // background checkpoint passes (SQLite store)
-  int64_t cache_hits = 0;    // reads answered from memory (SQLite store)
-  int64_t cache_misses = 0;  // reads that went to the database
+  int64_t syncs = 0;              // flushes of the write-ahead log (SQLite store)
+  int64_t checkpoints = 0;        // background checkpoint passes (SQLite store)
+  int64_t cache_hits = 0;         // reads answered from memory (SQLite store)
+  int64_t cache_misses = 0;       // reads that went to the database
+  int64_t client_cache_hits = 0;  // clients found by fingerprint from memory
 };
 
 // The error Update returns when the stored revision differs from the

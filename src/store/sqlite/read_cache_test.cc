@@ -77,6 +77,33 @@ TEST_F(ReadCacheTest, ACommitThroughAnotherStoreOnTheSameFileIsSeenAtOnce) {
   EXPECT_EQ(with_index->state, 5u);
 }
 
+// A client is identified by fingerprint in every full TLS handshake: found
+// once, it comes from memory until anything commits, here or through
+// another store on the same file (`kms client remove` is another process).
+TEST_F(ReadCacheTest, ClientsFoundByFingerprintAreKeptUntilACommit) {
+  auto a = Open();
+  auto b = Open();
+  const ClientRecord vc{"vc", "t1", "CN=vc", "fp-vc", "pem", 5};
+  ASSERT_TRUE(a->PutClient(vc).ok());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(*a->FindClientByFingerprint("fp-vc"), vc);
+  EXPECT_EQ(a->stats().client_cache_hits, 2);
+  EXPECT_EQ(a->FindClientByFingerprint("fp-other").status().code(), StatusCode::kNotFound);
+
+  // Moved to another tenant through the other store: seen at once.
+  ClientRecord moved = vc;
+  moved.tenant = "t2";
+  ASSERT_TRUE(b->RemoveClient("vc").ok());
+  EXPECT_EQ(a->FindClientByFingerprint("fp-vc").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(b->PutClient(moved).ok());
+  EXPECT_EQ(a->FindClientByFingerprint("fp-vc")->tenant, "t2");
+  // Any commit empties what was kept, an object's too.
+  EXPECT_EQ(a->FindClientByFingerprint("fp-vc")->tenant, "t2");
+  const int64_t hits = a->stats().client_cache_hits;
+  ASSERT_TRUE(a->Insert(MakeRecord("x")).ok());
+  EXPECT_EQ(a->FindClientByFingerprint("fp-vc")->tenant, "t2");
+  EXPECT_EQ(a->stats().client_cache_hits, hits);
+}
+
 TEST_F(ReadCacheTest, TenantsStayApartInTheCache) {
   auto store = Open();
   ASSERT_TRUE(store->Insert(MakeRecord("x", "t1")).ok());

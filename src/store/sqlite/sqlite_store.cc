@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "src/store/sqlite/connection.h"
@@ -244,9 +245,32 @@ class SqliteStore final : public ObjectStore {
     return sqlite::ReadClients(*conn);
   }
 
+  // A key server identifies its client by fingerprint in every full TLS
+  // handshake, and vCenter makes one per session with the same certificate:
+  // clients found are kept for the database state they were read in, as
+  // the row cache keeps objects (read_cache.h). Any commit, by any process
+  // (`kms client remove` included), makes the next lookup read SQLite again.
   Result<ClientRecord> FindClientByFingerprint(std::string_view fingerprint) override {
+    const std::optional<sqlite::ReadCache::Header> before = cache_.CurrentHeader();
+    if (before) {
+      std::lock_guard<std::mutex> lock(clients_mu_);
+      if (clients_header_ != *before) {
+        clients_.clear();
+        clients_header_ = *before;
+      }
+      if (auto it = clients_.find(std::string(fingerprint)); it != clients_.end()) {
+        ++client_cache_hits_;
+        return it->second;
+      }
+    }
     ASSIGN_OR_RETURN(ReaderPool::Lease conn, readers_.Acquire());
-    return sqlite::ReadClientByFingerprint(*conn, fingerprint);
+    Result<ClientRecord> client = sqlite::ReadClientByFingerprint(*conn, fingerprint);
+    if (!client.ok() || !before || cache_.CurrentHeader() != before) return client;
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    if (clients_header_ == *before && clients_.size() < kCachedClients) {
+      clients_.emplace(std::string(fingerprint), *client);
+    }
+    return client;
   }
 
   Status RemoveClient(std::string_view name) override {
@@ -262,6 +286,7 @@ class SqliteStore final : public ObjectStore {
     s.checkpoints = checkpoints_.load();
     s.cache_hits = cache_.hits();
     s.cache_misses = cache_.misses();
+    s.client_cache_hits = client_cache_hits_.load();
     return s;
   }
 
@@ -590,6 +615,14 @@ class SqliteStore final : public ObjectStore {
   std::condition_variable cv_;
   std::deque<std::shared_ptr<PendingWrite>> queue_;  // guarded by mu_
   bool stopping_ = false;                            // guarded by mu_
+
+  // Clients found by fingerprint (FindClientByFingerprint), for the
+  // database state clients_header_.
+  static constexpr size_t kCachedClients = 256;
+  std::mutex clients_mu_;
+  sqlite::ReadCache::Header clients_header_{};             // guarded by clients_mu_
+  std::unordered_map<std::string, ClientRecord> clients_;  // guarded by clients_mu_
+  std::atomic<int64_t> client_cache_hits_{0};
 
   std::atomic<int64_t> writes_{0};
   std::atomic<int64_t> transactions_{0};
