@@ -111,8 +111,8 @@ Result<std::unique_ptr<Client>> Client::Create(const ClientOptions& options) {
     // it too: a chain verification on this side and one more certificate
     // for the server to parse in every full handshake, when that server
     // has the CA (it issued its own certificate) or, like vmcrypt kms,
-    // admits clients by their leaf alone. The KMS's server spent a third of
-    // its CPU on parsing the two certificates in a vCenter-style session.
+    // admits clients by their leaf alone. vmcrypt kms spent a third of its
+    // CPU parsing the two certificates of each vCenter-style session.
     SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
   }
   client->tls_ = std::move(tls);

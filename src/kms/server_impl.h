@@ -138,8 +138,8 @@ struct KmsServer::Impl {
   // thread, so `c` went to the write lane untouched and belongs to it now.
   enum class Answer { kNothing, kAnswered, kHandedOff };
   Answer AnswerOne(Connection* c);
-  // On a write thread, after answering a write: waits up to kWriteLinger
-  // for the connection's next request. True when it has arrived (read it
+  // On a write thread, after answering a write: waits up to kWriteLingerMs
+  // (server_conn.cc) for the connection's next request. True when it has arrived (read it
   // here); false when `c` should go back to epoll.
   bool AwaitNextRequest(Connection* c);
   // Waits for `events` on `c` until `deadline`.
