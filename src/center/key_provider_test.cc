@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/encoding.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/center/key_provider.h"
@@ -32,12 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-fs::path TestDir(const std::string& tag) {
-  return fs::temp_directory_path() /
-         ("vmcrypt-provider-" + tag + "-" + std::to_string(getpid()) + "-" +
-          ::testing::UnitTest::GetInstance()->current_test_info()->name());
-}
 
 // A port on 127.0.0.1 that nothing listens on: bound, then closed.
 std::string DeadAddress() {
@@ -78,11 +73,10 @@ class BlackHole {
 // Our key server: one store and engine, two TLS listeners.
 class TwoServerKms {
  public:
-  explicit TwoServerKms(fs::path dir) : dir_(std::move(dir)) { fs::remove_all(dir_); }
-  ~TwoServerKms() {
-    StopAll();
-    fs::remove_all(dir_);
-  }
+  // `tag` names the folder (test::TestDir: empty now, removed after the
+  // servers stop).
+  explicit TwoServerKms(const std::string& tag) : tmp_(tag), dir_(tmp_.path()) {}
+  ~TwoServerKms() { StopAll(); }
 
   void Start() {
     kms::InitOptions init;
@@ -152,6 +146,7 @@ class TwoServerKms {
   }
 
  private:
+  test::TestDir tmp_;
   fs::path dir_;
   std::unique_ptr<store::ObjectStore> store_;
   std::unique_ptr<kms::SoftwareRootKey> root_key_;
@@ -163,12 +158,9 @@ class StandardProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(kms_.Start());
-    fs::remove_all(center_dir_);
     ctx_.provider_dir = (center_dir_ / "providers" / "kmsc").string();
     ctx_.timeout = std::chrono::milliseconds(2000);
   }
-  void TearDown() override { fs::remove_all(center_dir_); }
-
   // A provider document over `addresses`, trusting the KMS CA and using the
   // admin bundle as center's client identity.
   Json Doc(const std::vector<std::string>& addresses) {
@@ -201,8 +193,9 @@ class StandardProviderTest : public ::testing::Test {
     return n;
   }
 
-  TwoServerKms kms_{TestDir("kms")};
-  fs::path center_dir_ = TestDir("center");
+  TwoServerKms kms_{"provider-kms"};
+  test::TestDir center_{"provider-center"};
+  const fs::path& center_dir_ = center_.path();
   ProviderContext ctx_;
 };
 
@@ -538,17 +531,14 @@ TEST(StandardProviderDocTest, NewProviderChecksAddresses) {
 class NativeProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     ASSERT_TRUE(kms::SoftwareRootKey::Generate((dir_ / "root.key").string()).ok());
     auto rk = kms::SoftwareRootKey::Load((dir_ / "root.key").string());
     ASSERT_TRUE(rk.ok());
     root_key_ = std::move(*rk);
     ctx_.root_key = root_key_.get();
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_ = TestDir("native");
+  test::TestDir tmp_{"provider-native"};
+  const fs::path& dir_ = tmp_.path();
   std::unique_ptr<kms::SoftwareRootKey> root_key_;
   ProviderContext ctx_;
 };
