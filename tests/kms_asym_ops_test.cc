@@ -119,12 +119,8 @@ std::vector<uint8_t> BnBytes(EVP_PKEY* pkey, const char* name) {
 
 class KmsAsymOpsTest : public ::testing::TestWithParam<ProtocolVersion> {
  protected:
-  // The parameterised test's name ("Name/v14") makes the server's folder a
-  // subfolder: its parent is made here and removed after the server.
   void SetUp() override {
     kms_holder_ = std::make_unique<test_support::TestKms>("kmsasym");
-    parent_ = kms().dir().parent_path();
-    fs::create_directories(parent_);
     ASSERT_NO_FATAL_FAILURE(kms().Start());
     client_ = kms().MakeClient(v());
     ASSERT_NE(client_, nullptr);
@@ -132,7 +128,6 @@ class KmsAsymOpsTest : public ::testing::TestWithParam<ProtocolVersion> {
   void TearDown() override {
     client_.reset();
     kms_holder_.reset();
-    if (parent_.filename().string().rfind("vmcrypt-kmsasym-", 0) == 0) fs::remove_all(parent_);
   }
   ProtocolVersion v() const { return GetParam(); }
   test_support::TestKms& kms() { return *kms_holder_; }
@@ -272,7 +267,6 @@ class KmsAsymOpsTest : public ::testing::TestWithParam<ProtocolVersion> {
   }
 
   std::unique_ptr<test_support::TestKms> kms_holder_;
-  fs::path parent_;
   std::unique_ptr<Client> client_;
 };
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -15,11 +16,12 @@ namespace vmcrypt::test {
 class TestDir {
  public:
   // Creates (empty) temp_directory_path()/vmcrypt-PREFIX-PID-TEST; PREFIX
-  // tells the test binaries apart, PID their concurrent runs.
+  // tells the test binaries apart, PID their concurrent runs. A
+  // parameterised test's name ("Name/v14") gives "Name.v14": one folder.
   explicit TestDir(std::string_view prefix)
       : path_(std::filesystem::temp_directory_path() /
               ("vmcrypt-" + std::string(prefix) + "-" + std::to_string(getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+               FolderName(::testing::UnitTest::GetInstance()->current_test_info()->name()))) {
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -35,6 +37,11 @@ class TestDir {
   std::string operator[](std::string_view name) const { return (path_ / name).string(); }
 
  private:
+  static std::string FolderName(std::string test_name) {
+    std::replace(test_name.begin(), test_name.end(), '/', '.');
+    return test_name;
+  }
+
   std::filesystem::path path_;
 };
 

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "src/base/test_dir.h"
 #include "vmcrypt/base/file_util.h"
 #include "vmcrypt/center/key_provider.h"
 #include "vmcrypt/kmip/client.h"
@@ -43,9 +44,6 @@ const std::string kFixture = std::string(VMCRYPT_SOURCE_DIR) + "/tests/pykmip/py
 class PyKmipProviderTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vmcrypt-center-pykmip-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     auto [status, out] =
         RunCommand("/usr/bin/python3 " + kFixture + " start --dir " + dir_.string() + " 2>&1");
     ASSERT_EQ(status, 0) << "PyKMIP fixture failed (needs Debian package python3-pykmip): " << out;
@@ -58,15 +56,14 @@ class PyKmipProviderTest : public ::testing::TestWithParam<std::string> {
       RunCommand("/usr/bin/python3 " + kFixture + " stop --dir " + dir_.string() +
                  " >/dev/null 2>&1");
     }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   std::string Address() const {
     return server_["host"].get<std::string>() + ":" + std::to_string(server_["port"].get<int>());
   }
 
-  fs::path dir_;
+  test::TestDir tmp_{"center-pykmip"};
+  const fs::path& dir_ = tmp_.path();
   nlohmann::json server_;
   bool started_ = false;
 };
