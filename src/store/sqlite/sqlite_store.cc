@@ -148,11 +148,13 @@ class SqliteStore final : public ObjectStore {
         checkpoint_conn_(std::move(checkpointer)),
         readers_(path, options),
         cache_(path, static_cast<size_t>(options.read_cache_rows)) {
-    // The writer does not checkpoint (wal_autocheckpoint=0, set in
-    // PrepareWriterConnection); after each commit that leaves the WAL longer
-    // than kCheckpointFrames, it wakes the checkpointer, whose PASSIVE
-    // checkpoints copy pages to the database file beside the writer instead
-    // of in its way (https://sqlite.org/wal.html#ckpt).
+    // SQLite's own auto-checkpoint is off (wal_autocheckpoint=0, set in
+    // PrepareWriterConnection); once the WAL is longer than
+    // kCheckpointFrames, OnCommit wakes the checkpointer every
+    // kCheckpointStepFrames new frames, whose PASSIVE checkpoints copy pages
+    // to the database file beside the writer instead of in its way
+    // (https://sqlite.org/wal.html#ckpt). The writer checkpoints itself only
+    // at SqliteOptions::max_wal_frames.
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::OnCommit, this);
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
     syncer_ = std::thread([this] { SyncLoop(); });
